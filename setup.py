@@ -1,0 +1,33 @@
+"""Installer for tcc: Temporal Cycle-Consistency Learning in TensorFlow 2 / Keras 3."""
+
+import setuptools
+
+setuptools.setup(
+    name="tcc",
+    version="0.1.0",
+    description=(
+        "Temporal Cycle-Consistency Learning (Dwibedi et al., CVPR 2019): self-supervised "
+        "per-frame video embeddings, baselines, evaluations and alignment applications."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["tcc", "tcc.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "tensorflow-datasets>=4.9",
+        "keras>=3.0",
+        "absl-py>=1.0",
+        "ml-collections>=0.1.1",
+        "numpy>=1.23",
+        "scipy>=1.9",
+        "scikit-learn>=1.2",
+        "matplotlib>=3.6",
+        "imageio>=2.28",
+        "imageio-ffmpeg>=0.4.8",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "ruff>=0.4"],
+    },
+)

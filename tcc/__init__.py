@@ -1,0 +1,3 @@
+"""tcc: Temporal Cycle-Consistency Learning in TensorFlow 2 / Keras 3."""
+
+__version__ = "0.1.0"

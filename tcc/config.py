@@ -1,0 +1,371 @@
+"""Default configuration, loading, command-line overrides, validation and saving.
+
+Keys mirror the original TCC config in lower case (`training_algo`, `train.max_iters`,
+`data.num_steps`, `alignment.loss_type`, ...). A config file is a Python file whose
+`get_config()` returns an `ml_collections.ConfigDict`; it starts from `get_default_config()` and
+changes what it needs. On the command line, `--config=configs/x.py --config.train.batch_size=4`.
+Unknown keys, in a file or an override, are errors that name the closest valid keys.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+import json
+import os
+from collections.abc import Sequence
+
+import ml_collections
+
+ConfigDict = ml_collections.ConfigDict
+
+
+def get_default_config() -> ConfigDict:
+    """The defaults: the embedded demo (synthetic pouring, small encoder, CPU friendly)."""
+    c = ConfigDict()
+    c.training_algo = "alignment"  # alignment | sal | tcn | combined | supervised
+    c.datasets = ["synthetic_pouring"]
+    c.logdir = "/tmp/tcc/default"
+    c.seed = 0
+    c.strategy = "default"  # default | mirrored | multi_worker_mirrored | tpu
+    c.tpu = ""
+    c.mixed_precision = ""  # '' | mixed_float16 | mixed_bfloat16
+    c.jit_compile = False
+
+    c.data = ConfigDict()
+    c.data.path = ""  # '' = the embedded synthetic dataset, generated on first use
+    c.data.cache_dir = ""  # '' = $TCC_CACHE_DIR or ~/.cache/tcc
+    c.data.synthetic_seed = 0
+    c.data.synthetic_num_train = 60
+    c.data.synthetic_num_val = 20
+    c.data.input_kind = "frames"  # frames | features
+    c.data.image_size = 64
+    c.data.num_steps = 2  # context frames per timestep
+    c.data.frame_stride = 15  # frames between context frames
+    c.data.sampling_strategy = "offset_uniform"  # offset_uniform | stride | all
+    c.data.stride = 16  # for sampling_strategy='stride'
+    c.data.random_offset = 1
+    c.data.sample_all_stride = 1  # eval: every k-th frame
+    c.data.shuffle_queue_size = 256
+    c.data.num_parallel_calls = -1  # -1 = tf.data.AUTOTUNE
+    c.data.num_prefetch_batches = 2
+    c.data.per_dataset_fraction = 1.0
+
+    c.augmentation = ConfigDict()
+    c.augmentation.random_flip = True
+    c.augmentation.brightness = True
+    c.augmentation.brightness_max_delta = 32.0 / 255
+    c.augmentation.contrast = True
+    c.augmentation.contrast_lower = 0.5
+    c.augmentation.contrast_upper = 1.5
+    c.augmentation.hue = False
+    c.augmentation.hue_max_delta = 0.2
+    c.augmentation.saturation = False
+    c.augmentation.saturation_lower = 0.5
+    c.augmentation.saturation_upper = 1.5
+    c.augmentation.random_crop = False
+    c.augmentation.crop_min_fraction = 0.8
+
+    c.pose = ConfigDict()  # feature / keypoint preprocessing (input_kind='features')
+    c.pose.num_joints = 0  # 0 = plain features, no pose preprocessing
+    c.pose.center_and_scale = True
+    c.pose.interpolate_missing = True
+    c.pose.flip_pairs = []  # [[left_joint, right_joint], ...] swapped on horizontal flip
+    c.pose.motion = False
+
+    c.train = ConfigDict()
+    c.train.max_iters = 1500
+    c.train.batch_size = 4
+    c.train.num_frames = 20
+    c.train.visualize_interval = 500
+
+    c.eval = ConfigDict()
+    c.eval.batch_size = 1
+    c.eval.num_frames = 32  # frames per eval chunk
+    c.eval.val_iters = 4
+    c.eval.tasks = ["algo_loss", "kendalls_tau", "phase_classification", "phase_progression",
+                    "few_shot", "retrieval"]
+    c.eval.kendalls_tau_stride = 2
+    c.eval.kendalls_tau_distance = "sqeuclidean"
+    c.eval.classification_fractions = [0.1, 0.5, 1.0]
+    c.eval.few_shot_num_labeled = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    c.eval.few_shot_num_episodes = 50
+    c.eval.retrieval_ks = [5, 10, 15]
+    c.eval.splits = ["train", "val"]
+
+    c.model = ConfigDict()
+    c.model.embedder_type = "conv"  # conv | sequence
+    c.model.base_model = ConfigDict()
+    c.model.base_model.network = "small"  # small | resnet50v2 | vggm
+    c.model.base_model.layer = "conv4_block3_out"
+    c.model.base_model.weights = ""  # '' = none | 'imagenet' | path to a local .h5
+    c.model.base_model.width = 32  # channels of the small encoder
+    c.model.train_base = "train_all"  # frozen | only_bn | train_all
+    c.model.train_embedding = True
+    c.model.embedding_size = 128
+    c.model.l2_normalize = False
+    c.model.l2_reg_weight = 1e-5
+    c.model.conv_embedder = ConfigDict()
+    c.model.conv_embedder.conv_layers = [[256, 3, True], [256, 3, True]]
+    c.model.conv_embedder.fc_layers = [[256, True], [256, True]]
+    c.model.conv_embedder.fc_dropout_rate = 0.1
+    c.model.conv_embedder.capacity_scalar = 1
+    c.model.sequence_embedder = ConfigDict()
+    c.model.sequence_embedder.hidden_layers = [256, 256]
+    c.model.sequence_embedder.temporal_kernel = 0  # >0: a 1D conv over the context window
+    c.model.sequence_embedder.dropout_rate = 0.1
+
+    c.alignment = ConfigDict()
+    c.alignment.stochastic_matching = False
+    c.alignment.loss_type = "regression_mse_var"
+    c.alignment.similarity_type = "l2"
+    c.alignment.cycle_length = 2
+    c.alignment.fraction = 1.0  # stochastic: num_cycles = B * T * fraction
+    c.alignment.label_smoothing = 0.1
+    c.alignment.softmax_temperature = 0.1
+    c.alignment.normalize_indices = True
+    c.alignment.normalize_embeddings = False
+    c.alignment.variance_lambda = 0.001
+    c.alignment.huber_delta = 0.1
+
+    c.sal = ConfigDict()
+    c.sal.dropout_rate = 0.0
+    c.sal.fc_layers = [[128, True], [64, True], [2, False]]
+    c.sal.shuffle_ratio = 0.75
+    c.sal.num_samples = 8
+    c.sal.label_smoothing = 0.0
+
+    c.tcn = ConfigDict()
+    c.tcn.positive_window = 5
+    c.tcn.reg_lambda = 0.002
+
+    c.combined = ConfigDict()  # weights of the terms of training_algo='combined'
+    c.combined.alignment_loss_weight = 1.0
+    c.combined.sal_loss_weight = 0.0
+    c.combined.tcn_loss_weight = 0.0
+
+    c.classification = ConfigDict()  # the supervised baseline
+    c.classification.label_smoothing = 0.0
+    c.classification.dropout_rate = 0.0
+    c.classification.num_classes = 0  # 0 = read from the data (max phase id + 1)
+
+    c.optimizer = ConfigDict()
+    c.optimizer.type = "adam"  # adam | sgd (momentum)
+    c.optimizer.momentum = 0.9
+    c.optimizer.weight_decay = 0.0
+    c.optimizer.clipnorm = 0.0  # 0 = no clipping
+    c.optimizer.lr = ConfigDict()
+    c.optimizer.lr.initial_lr = 1e-4
+    c.optimizer.lr.decay_type = "fixed"  # fixed | exp_decay | manual | poly
+    c.optimizer.lr.exp_decay_rate = 0.97
+    c.optimizer.lr.exp_decay_steps = 1000
+    c.optimizer.lr.manual_lr_step_boundaries = [5000, 10000]
+    c.optimizer.lr.manual_lr_decay_rate = 0.1
+    c.optimizer.lr.poly_end_lr = 0.0
+    c.optimizer.lr.poly_power = 1.0
+    c.optimizer.lr.num_warmup_steps = 0
+
+    c.checkpoint = ConfigDict()
+    c.checkpoint.save_interval = 500
+    c.checkpoint.max_to_keep = 5
+
+    c.logging = ConfigDict()
+    c.logging.report_interval = 50
+    return c
+
+
+def _flat_keys(cfg: ConfigDict, prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in cfg.items():
+        path = f"{prefix}{key}"
+        keys.append(path)
+        if isinstance(value, ConfigDict):
+            keys.extend(_flat_keys(value, path + "."))
+    return keys
+
+
+def _unknown_key_error(key: str, valid: Sequence[str]) -> KeyError:
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return KeyError(f"unknown config key {key!r}{hint} (see tcc/config.py for all keys)")
+
+
+def validate(cfg: ConfigDict, reference: ConfigDict | None = None) -> None:
+    """Checks that `cfg` has no key the defaults do not define.
+
+    Raises:
+      KeyError: naming the first unknown key and the closest valid keys.
+    """
+    reference = reference or get_default_config()
+    valid = set(_flat_keys(reference))
+    for key in _flat_keys(cfg):
+        if key not in valid:
+            raise _unknown_key_error(key, sorted(valid))
+
+
+def _parse_value(text: str, current: object) -> object:
+    """Parses an override string to the type of the value it replaces."""
+    if isinstance(current, bool):
+        low = text.lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no"):
+            return False
+        raise ValueError(f"expected a boolean, received {text!r}")
+    if isinstance(current, int):
+        return int(text)
+    if isinstance(current, float):
+        return float(text)
+    if isinstance(current, str):
+        return text
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if isinstance(current, (list, tuple)):
+            value = [v.strip() for v in text.strip("[]()").split(",") if v.strip()]
+        else:
+            return text
+    if isinstance(current, (list, tuple)) and not isinstance(value, (list, tuple)):
+        value = [value]
+    return list(value) if isinstance(value, tuple) else value
+
+
+def apply_overrides(cfg: ConfigDict, overrides: Sequence[str]) -> ConfigDict:
+    """Applies `a.b=value` overrides in place (types follow the current values).
+
+    Raises:
+      KeyError: for an unknown key, naming the closest valid keys.
+      ValueError: for a value that cannot be parsed to the key's type.
+    """
+    valid = _flat_keys(cfg)
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"config override must look like key=value; received {item!r}")
+        key, text = item.split("=", 1)
+        if key not in valid or isinstance(_get(cfg, key), ConfigDict):
+            raise _unknown_key_error(key, valid)
+        current = _get(cfg, key)
+        try:
+            value = _parse_value(text, current)
+        except ValueError as e:
+            raise ValueError(f"config override {key}={text!r}: {e}") from None
+        parent, leaf = _parent(cfg, key)
+        with parent.ignore_type():
+            parent[leaf] = value
+    return cfg
+
+
+def _get(cfg: ConfigDict, key: str) -> object:
+    node = cfg
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def _parent(cfg: ConfigDict, key: str) -> tuple[ConfigDict, str]:
+    parts = key.split(".")
+    node = cfg
+    for part in parts[:-1]:
+        node = node[part]
+    return node, parts[-1]
+
+
+def load_config_file(path: str) -> ConfigDict:
+    """Loads `get_config()` from a Python config file and validates its keys."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"config file {path!r} does not exist")
+    spec = importlib.util.spec_from_file_location("tcc_user_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise AttributeError(f"config file {path!r} defines no get_config()")
+    cfg = module.get_config()
+    try:
+        validate(cfg)
+    except KeyError as e:
+        raise KeyError(f"{path}: {e.args[0]}") from None
+    return cfg
+
+
+def load(path: str | None = None, overrides: Sequence[str] = ()) -> ConfigDict:
+    """Loads a config file (or the defaults when `path` is empty) and applies overrides."""
+    cfg = load_config_file(path) if path else get_default_config()
+    return apply_overrides(cfg, overrides)
+
+
+def split_override_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Separates `--config.a.b=v` (or `--config.a.b v`) arguments from the other arguments.
+
+    Returns:
+      (remaining argv, overrides as 'a.b=v' strings).
+    """
+    rest, overrides = [], []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--config."):
+            body = arg[len("--config."):]
+            if "=" not in body and i + 1 < len(args):
+                body = f"{body}={args[i + 1]}"
+                i += 1
+            overrides.append(body)
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, overrides
+
+
+def save(cfg: ConfigDict, logdir: str, name: str = "config.json") -> str:
+    """Writes the resolved config to `<logdir>/config.json` atomically; returns the path."""
+    os.makedirs(logdir, exist_ok=True)
+    path = os.path.join(logdir, name)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(cfg.to_dict(), f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+    return path
+
+
+def load_saved(logdir: str, overrides: Sequence[str] = ()) -> ConfigDict:
+    """Reloads the config saved by training in `<logdir>/config.json`, with overrides."""
+    path = os.path.join(logdir, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path} not found: is {logdir!r} a training logdir? Train first with "
+            "`python -m tcc.train --logdir=...`"
+        )
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    cfg = get_default_config()
+    _merge(cfg, data, path)
+    return apply_overrides(cfg, overrides)
+
+
+def _merge(cfg: ConfigDict, data: dict, source: str, prefix: str = "") -> None:
+    for key, value in data.items():
+        if key not in cfg:
+            raise _unknown_key_error(prefix + key, _flat_keys(get_default_config()))
+        if isinstance(cfg[key], ConfigDict):
+            _merge(cfg[key], value, source, prefix + key + ".")
+        else:
+            with cfg.ignore_type():
+                cfg[key] = value
+
+
+def diff(a: ConfigDict, b: ConfigDict) -> list[str]:
+    """Keys whose values differ between two configs, as 'key: a -> b' lines."""
+    fa, fb = _flatten_values(a), _flatten_values(b)
+    return [f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}" for k in sorted(set(fa) | set(fb))
+            if fa.get(k) != fb.get(k)]
+
+
+def _flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
+    out = {}
+    for key, value in cfg.items():
+        if isinstance(value, ConfigDict):
+            out.update(_flatten_values(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return out

@@ -1,0 +1,79 @@
+"""Tests for tcc.config: loading, overrides, validation, saving."""
+
+import json
+import os
+
+import pytest
+
+from tcc import config as config_lib
+
+
+def test_default_config_validates_against_itself():
+    config_lib.validate(config_lib.get_default_config())
+
+
+def test_override_parses_to_the_type_of_the_default():
+    cfg = config_lib.apply_overrides(
+        config_lib.get_default_config(),
+        ["train.batch_size=7", "optimizer.lr.initial_lr=0.5", "alignment.stochastic_matching=true",
+         "datasets=[a, b]", "eval.classification_fractions=[0.2,1.0]", "alignment.loss_type=foo"],
+    )
+    assert cfg.train.batch_size == 7 and isinstance(cfg.train.batch_size, int)
+    assert cfg.optimizer.lr.initial_lr == 0.5
+    assert cfg.alignment.stochastic_matching is True
+    assert list(cfg.datasets) == ["a", "b"]
+    assert list(cfg.eval.classification_fractions) == [0.2, 1.0]
+    assert cfg.alignment.loss_type == "foo"
+
+
+def test_unknown_override_key_names_the_closest_valid_key():
+    with pytest.raises(KeyError, match="train.batch_size"):
+        config_lib.apply_overrides(config_lib.get_default_config(), ["train.batch_sise=3"])
+
+
+def test_bad_override_value_is_a_clear_error():
+    with pytest.raises(ValueError, match="train.batch_size"):
+        config_lib.apply_overrides(config_lib.get_default_config(), ["train.batch_size=abc"])
+
+
+def test_config_file_with_unknown_key_is_rejected(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text(
+        "from tcc.config import get_default_config\n"
+        "def get_config():\n"
+        "    c = get_default_config()\n"
+        "    c.model.embeding_size = 3\n"
+        "    return c\n"
+    )
+    with pytest.raises(KeyError, match=r"model\.embedding_size"):
+        config_lib.load_config_file(str(path))
+
+
+def test_split_override_args_accepts_both_spellings():
+    rest, overrides = config_lib.split_override_args(
+        ["prog", "--config=x.py", "--config.a.b=1", "--config.c", "2", "--alsologtostderr"]
+    )
+    assert rest == ["prog", "--config=x.py", "--alsologtostderr"]
+    assert overrides == ["a.b=1", "c=2"]
+
+
+def test_saved_config_round_trips(tmp_path):
+    cfg = config_lib.apply_overrides(config_lib.get_default_config(), ["train.max_iters=3"])
+    path = config_lib.save(cfg, str(tmp_path))
+    assert json.load(open(path))["train"]["max_iters"] == 3
+    again = config_lib.load_saved(str(tmp_path))
+    assert config_lib.diff(cfg, again) == []
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+
+
+def test_diff_lists_changed_keys():
+    a = config_lib.get_default_config()
+    b = config_lib.apply_overrides(config_lib.get_default_config(), ["train.batch_size=9"])
+    assert config_lib.diff(a, b) == ["train.batch_size: 4 -> 9"]
+
+
+def test_every_config_file_loads():
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "configs")
+    for name in sorted(os.listdir(root)):
+        if name.endswith(".py"):
+            config_lib.load_config_file(os.path.join(root, name))
