@@ -20,42 +20,14 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.svm import SVC
 
+from tcc.evaluation.kendalls_tau import check_videos
+
 EmbsList = Sequence[np.ndarray]
 LabelsList = Sequence[np.ndarray | None] | None
 
 
 class MissingLabelsError(ValueError):
     """A label task received data without usable per-frame labels; callers may skip the task."""
-
-
-def check_videos(embs_list: EmbsList, name: str) -> list[np.ndarray]:
-    """Validates a list of per-video embeddings and converts each to float64.
-
-    Args:
-      embs_list: N arrays [T_i, D] (T_i may differ between videos, D may not).
-      name: argument name used in error messages.
-
-    Returns:
-      N float64 arrays [T_i, D].
-
-    Raises:
-      ValueError: if the list is empty, an array is not 2-D or has no frames, or D differs.
-    """
-    if embs_list is None or len(embs_list) == 0:
-        raise ValueError(f"`{name}` must hold at least one video of embeddings [T, D]. Received: []")
-    videos = [np.asarray(e, dtype=np.float64) for e in embs_list]
-    for i, video in enumerate(videos):
-        if video.ndim != 2 or video.shape[0] == 0:
-            raise ValueError(
-                f"`{name}[{i}]` must be a non-empty [T, D] array of frame embeddings. "
-                f"Received: shape={video.shape}"
-            )
-    dims = {video.shape[1] for video in videos}
-    if len(dims) > 1:
-        raise ValueError(
-            f"All videos of `{name}` must have the same embedding size D. Received: D in {sorted(dims)}"
-        )
-    return videos
 
 
 def check_labels(videos: list[np.ndarray], labels_list: LabelsList, name: str) -> list[np.ndarray]:
@@ -184,10 +156,12 @@ def phase_classification(
     train_labs = check_labels(train_videos, train_labels, "train_labels")
     val_labs = check_labels(val_videos, val_labels, "val_labels")
     labelled = require_labels(train_labs, "train", "Phase classification")
-    val_x, val_y = labelled_frames(val_videos, val_labs, require_labels(val_labs, "val", "Phase classification"))
+    val_x, val_y = labelled_frames(
+        val_videos, val_labs, require_labels(val_labs, "val", "Phase classification")
+    )
     results = {}
     for f in fractions:
-        count = max(1, int(np.floor(f * len(labelled))))
+        count = max(1, int(np.floor(f * len(labelled) + 1e-9)))  # tolerate f * N rounding
         train_x, train_y = labelled_frames(train_videos, train_labs, labelled[:count])
         results[f] = svc_frame_accuracy(train_x, train_y, val_x, val_y)
     return results
