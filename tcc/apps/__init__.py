@@ -1,0 +1,59 @@
+"""Applications of temporal alignment (paper §6): align, play in sync, transfer, retrieve, detect.
+
+Everything here works on per-video embedding arrays [T, D] (e.g. from `tcc.extract_embeddings`)
+and needs no model; the `python -m tcc.apps.<name>` command lines add checkpoint loading on top.
+"""
+
+from tcc.apps.alignment import (
+    Alignment,
+    align,
+    align_many,
+    alignment_from_distances,
+    alignment_to_dict,
+    atomic_output,
+    pairwise_distances,
+    save_alignment_csv,
+    save_alignment_json,
+)
+from tcc.apps.anomaly import anomaly_scores, detect, fit_threshold, flagged_segments
+from tcc.apps.dtw import accumulated_cost, dtw, sakoe_chiba_mask
+from tcc.apps.figures import plot_anomaly, plot_retrieval_grid, plot_similarity_matrix
+from tcc.apps.playback import playback_mappings, write_playback
+from tcc.apps.retrieval import nearest_frames
+from tcc.apps.transfer import (
+    mux_audio,
+    transfer_audio,
+    transfer_labels,
+    transfer_signal,
+    write_wav,
+)
+
+__all__ = [
+    "Alignment",
+    "accumulated_cost",
+    "align",
+    "align_many",
+    "alignment_from_distances",
+    "alignment_to_dict",
+    "anomaly_scores",
+    "atomic_output",
+    "detect",
+    "dtw",
+    "fit_threshold",
+    "flagged_segments",
+    "mux_audio",
+    "nearest_frames",
+    "pairwise_distances",
+    "playback_mappings",
+    "plot_anomaly",
+    "plot_retrieval_grid",
+    "plot_similarity_matrix",
+    "sakoe_chiba_mask",
+    "save_alignment_csv",
+    "save_alignment_json",
+    "transfer_audio",
+    "transfer_labels",
+    "transfer_signal",
+    "write_playback",
+    "write_wav",
+]

@@ -1,0 +1,239 @@
+"""Frame-level alignment of a query video to reference videos from per-frame embeddings.
+
+Two methods:
+- `'nn'`: every query frame is matched to its nearest reference frame (the paper's alignment,
+  §4.1 / §6); matches need not be monotone.
+- `'dtw'`: dynamic time warping over the distance matrix (`tcc.apps.dtw`); the match is monotone
+  in time. A query frame covered by several path cells (a horizontal run of the path) is matched
+  to the closest of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from tcc.apps.dtw import dtw
+
+METRICS = ("sqeuclidean", "euclidean", "cosine")
+METHODS = ("nn", "dtw")
+
+
+@dataclasses.dataclass(frozen=True)
+class Alignment:
+    """Result of aligning a query [N, D] to a reference [M, D].
+
+    Attributes:
+      mapping: int64 [N], the reference frame matched to each query frame.
+      distances: float64 [N, M], the full query-to-reference distance matrix.
+      frame_distances: float64 [N], `distances[i, mapping[i]]`.
+      path: int64 [L, 2] DTW path of (query, reference) pairs, or None for `'nn'`.
+      cost: float, DTW total path cost for `'dtw'`, sum of `frame_distances` for `'nn'`.
+      method: `'nn'` or `'dtw'`.
+      metric: the distance used (see `pairwise_distances`).
+    """
+
+    mapping: np.ndarray
+    distances: np.ndarray
+    frame_distances: np.ndarray
+    path: np.ndarray | None
+    cost: float
+    method: str
+    metric: str
+
+
+def pairwise_distances(a: np.ndarray, b: np.ndarray, metric: str = "sqeuclidean") -> np.ndarray:
+    """Distances between every row of `a` and every row of `b`.
+
+    Args:
+      a: float array [N, D].
+      b: float array [M, D].
+      metric: `'sqeuclidean'` (squared L2, clamped at 0), `'euclidean'` (L2) or `'cosine'`
+        (1 - cosine similarity; zero vectors count as orthogonal to everything).
+
+    Returns:
+      float64 [N, M].
+    """
+    a = _check_embeddings(a, "a")
+    b = _check_embeddings(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "Embedding sizes differ; both arrays must be [*, D] with the same D. "
+            f"Received: a.shape={a.shape}, b.shape={b.shape}"
+        )
+    if metric in ("sqeuclidean", "euclidean"):
+        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+        sq = np.maximum(sq, 0.0)
+        return sq if metric == "sqeuclidean" else np.sqrt(sq)
+    if metric == "cosine":
+        a_n = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+        b_n = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        return 1.0 - a_n @ b_n.T
+    raise ValueError(f"Unknown distance metric; use one of {METRICS}. Received: {metric=}")
+
+
+def align(
+    query: np.ndarray,
+    reference: np.ndarray,
+    method: str = "nn",
+    window: float | None = None,
+    metric: str = "sqeuclidean",
+) -> Alignment:
+    """Aligns every frame of `query` to a frame of `reference`.
+
+    Args:
+      query: float array [N, D] of query frame embeddings.
+      reference: float array [M, D] of reference frame embeddings.
+      method: `'nn'` (nearest neighbour per frame) or `'dtw'` (monotone DTW path).
+      window: Sakoe-Chiba half-width in reference frames for `'dtw'` (None: unconstrained).
+      metric: distance for matching, see `pairwise_distances`.
+
+    Returns:
+      An `Alignment`; `mapping` is int64 [N].
+    """
+    return alignment_from_distances(
+        pairwise_distances(query, reference, metric), method, window, metric
+    )
+
+
+def alignment_from_distances(
+    distances: np.ndarray, method: str = "nn", window: float | None = None, metric: str = "custom"
+) -> Alignment:
+    """Builds an `Alignment` from a precomputed distance matrix.
+
+    Args:
+      distances: float [N, M], query-by-reference distances (any non-negative cost).
+      method: `'nn'` or `'dtw'`.
+      window: Sakoe-Chiba half-width for `'dtw'`, or None.
+      metric: name recorded in the result.
+
+    Returns:
+      An `Alignment` with `mapping` int64 [N].
+    """
+    distances = np.asarray(distances, dtype=np.float64)
+    n = distances.shape[0]
+    if method == "nn":
+        mapping = np.argmin(distances, axis=1)
+        frame_d = distances[np.arange(n), mapping]
+        return Alignment(mapping, distances, frame_d, None, float(frame_d.sum()), method, metric)
+    if method == "dtw":
+        total, path = dtw(distances, window=window)
+        cell_d = distances[path[:, 0], path[:, 1]]
+        order = np.lexsort((cell_d, path[:, 0]))  # by query frame, then by distance
+        _, first = np.unique(path[order, 0], return_index=True)
+        mapping = path[order[first], 1]
+        frame_d = distances[np.arange(n), mapping]
+        return Alignment(mapping, distances, frame_d, path, total, method, metric)
+    raise ValueError(f"Unknown alignment method; use one of {METHODS}. Received: {method=}")
+
+
+def align_many(
+    query: np.ndarray,
+    references: Sequence[np.ndarray],
+    method: str = "nn",
+    window: float | None = None,
+    metric: str = "sqeuclidean",
+) -> list[Alignment]:
+    """Aligns one query [N, D] to each of several references [M_r, D].
+
+    The distances to all references are computed in one matrix product and split per reference.
+
+    Args:
+      query: float [N, D].
+      references: list of R float arrays [M_r, D].
+      method, window, metric: as in `align`.
+
+    Returns:
+      list of `Alignment`, one per reference, in order.
+    """
+    if len(references) == 0:
+        raise ValueError("align_many needs at least one reference. Received: references=[]")
+    lengths = [len(r) for r in references]
+    all_d = pairwise_distances(query, np.concatenate([np.asarray(r) for r in references]), metric)
+    blocks = np.split(all_d, np.cumsum(lengths)[:-1], axis=1)
+    return [alignment_from_distances(d, method, window, metric) for d in blocks]
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[str]:
+    """Yields a temporary file name next to `path` (same extension); renames it on success.
+
+    On an exception the temporary file is removed and `path` is left untouched, so no partial
+    output is ever visible under the final name.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    base, ext = os.path.splitext(os.path.basename(path))
+    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{ext}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def alignment_to_dict(alignment: Alignment) -> dict:
+    """JSON-ready summary: method, metric, cost, lengths, mapping, per-frame distances, path."""
+    n, m = alignment.distances.shape
+    return {
+        "method": alignment.method,
+        "metric": alignment.metric,
+        "cost": alignment.cost,
+        "query_length": n,
+        "reference_length": m,
+        "mapping": alignment.mapping.tolist(),
+        "frame_distances": alignment.frame_distances.tolist(),
+        "path": None if alignment.path is None else alignment.path.tolist(),
+    }
+
+
+def save_alignment_json(alignment: Alignment, path: str | os.PathLike, **extra) -> None:
+    """Writes an alignment as JSON (atomic).
+
+    Args:
+      alignment: the result of `align`.
+      path: output `.json` file.
+      **extra: additional top-level keys, e.g. `query="a.mp4", reference="b.mp4"`.
+    """
+    record = {**extra, **alignment_to_dict(alignment)}
+    with atomic_output(path) as tmp, open(tmp, "w") as f:
+        json.dump(record, f, indent=1)
+
+
+def save_alignment_csv(alignment: Alignment, path: str | os.PathLike) -> None:
+    """Writes the frame mapping as CSV (atomic).
+
+    Args:
+      alignment: the result of `align`.
+      path: output `.csv` file with header `query_frame,reference_frame,distance` and N rows.
+    """
+    with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["query_frame", "reference_frame", "distance"])
+        writer.writerows(
+            zip(
+                range(len(alignment.mapping)),
+                alignment.mapping.tolist(),
+                alignment.frame_distances.tolist(),
+                strict=True,
+            )
+        )
+
+
+def _check_embeddings(x: np.ndarray, name: str) -> np.ndarray:
+    """Validates an embedding array and returns it as float64 [T, D]."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(
+            f"Embeddings `{name}` must be a non-empty [T, D] array. Received shape: {x.shape}"
+        )
+    return x
