@@ -16,6 +16,8 @@ setuptools.setup(
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-datasets>=4.9",
+        "importlib_resources>=5",  # used by tensorflow-datasets 4.9.x but not declared by it
+        "tensorboard>=2.16",
         "keras>=3.0",
         "absl-py>=1.0",
         "ml-collections>=0.1.1",

@@ -1,0 +1,510 @@
+"""Own videos -> TFRecords (entry point; absl flags are defined only when run as a script).
+
+  python -m tcc.datasets.convert --input_dir=my_action --output_dir=data --name=my_action \
+      [--image_size=224] [--resize_mode=squash|crop] [--fps=F] [--folder_fps=F] \
+      [--jpeg_quality=95] [--num_shards=1] [--splits=train,val] [--overwrite]
+  python -m tcc.datasets.convert --verify=data/my_action
+
+reads `my_action/<split>/` (video files and frame folders), optional `labels/<video>.{txt,npy,csv}`,
+`key_events.json` and `phases.json`, and writes `data/my_action/<split>-*.tfrecord` plus
+`key_events.json` / `phases.json` when labels are known. Everything that can be checked is checked
+before writing; output is staged and moved into place only when every split succeeded, so bad
+input leaves nothing behind. Layout and formats: docs/data.md. The functions here are the library
+API (`convert`, `write_datasets`, `verify`); `tcc.datasets.penn_action` builds on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+from tcc.datasets import labels as labels_lib
+from tcc.datasets import records, video_io
+from tcc.datasets.labels import Annotation, LabelError
+from tcc.datasets.records import RecordError, VideoExample
+from tcc.datasets.video_io import FrameOptions, Source, VideoReadError
+
+RESERVED = ("labels",)  # folders of input_dir that are not splits
+
+
+class ConversionError(ValueError):
+    """Bad input or options for a conversion; the message names the file and the problem."""
+
+
+BAD_INPUT_ERRORS = (ConversionError, LabelError, VideoReadError, RecordError)
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteOptions:
+    """Frame processing plus record options (JPEG quality 1-100, number of shards per split)."""
+
+    frames: FrameOptions = FrameOptions()
+    jpeg_quality: int = 95
+    num_shards: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ConversionError(f"jpeg_quality must be in [1, 100]; received {self.jpeg_quality}")
+        if self.num_shards < 1:
+            raise ConversionError(f"num_shards must be >= 1; received {self.num_shards}")
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoJob:
+    """One video to convert: its source, optional annotation and video-level class."""
+
+    source: Source
+    annotation: Annotation | None = None
+    label: int = -1
+
+
+@dataclasses.dataclass
+class DatasetPlan:
+    """Everything one output dataset needs: name, jobs per split, optional phase names."""
+
+    name: str
+    splits: dict[str, list[VideoJob]]
+    phase_names: list[str] | None = None
+
+
+@dataclasses.dataclass
+class SplitSummary:
+    """Counts for the closing table: videos, frames, labelled videos, distinct phase ids."""
+
+    videos: int = 0
+    frames: int = 0
+    labelled: int = 0
+    phase_ids: set = dataclasses.field(default_factory=set)
+
+    def add(self, num_frames: int, frame_labels: np.ndarray | None) -> None:
+        self.videos += 1
+        self.frames += num_frames
+        if frame_labels is not None and np.any(frame_labels >= 0):
+            self.labelled += 1
+            self.phase_ids.update(int(v) for v in np.unique(frame_labels) if v >= 0)
+
+
+def _find_splits(input_dir: str, splits: Sequence[str] | None) -> list[str]:
+    if not os.path.isdir(input_dir):
+        raise ConversionError(f"{input_dir}: input folder does not exist")
+    if splits:
+        for split in splits:
+            if not os.path.isdir(os.path.join(input_dir, split)):
+                raise ConversionError(
+                    f"{os.path.join(input_dir, split)}: split folder does not exist; create it or "
+                    "change --splits"
+                )
+        return list(splits)
+    found = sorted(
+        e
+        for e in os.listdir(input_dir)
+        if os.path.isdir(os.path.join(input_dir, e)) and e not in RESERVED and e[0] != "."
+    )
+    if not found:
+        raise ConversionError(
+            f"{input_dir}: no split folders; put the videos in {input_dir}/train/ and "
+            f"{input_dir}/val/ (see docs/data.md)"
+        )
+    return found
+
+
+def plan_own_videos(input_dir: str, name: str, splits: Sequence[str] | None = None) -> DatasetPlan:
+    """Scans an own-videos folder and validates its labels before anything is decoded.
+
+    Checks: split folders exist and hold videos, video names are unique over all splits, label
+    files and key events refer to known videos, events increase, and for frame folders (whose
+    length is known) that labels count one per frame and events are in range.
+
+    Raises:
+      ConversionError, LabelError, VideoReadError: naming the file and the problem.
+    """
+    by_split = {}
+    owner: dict[str, str] = {}
+    for split in _find_splits(input_dir, splits):
+        split_dir = os.path.join(input_dir, split)
+        sources = video_io.find_sources(split_dir)
+        if not sources:
+            raise ConversionError(
+                f"{split_dir}: empty split folder; add video files "
+                f"({' '.join(video_io.VIDEO_EXTENSIONS)}) or frame folders"
+            )
+        for s in sources:
+            if s.name in owner:
+                raise ConversionError(
+                    f"{s.path}: video name {s.name!r} is also used in {owner[s.name]}; names must "
+                    "be unique over all splits because labels/ is keyed by name"
+                )
+            owner[s.name] = s.path
+        by_split[split] = sources
+    phase_names = _optional(os.path.join(input_dir, "phases.json"), labels_lib.read_phase_names)
+    labels_dir = os.path.join(input_dir, "labels")
+    files = labels_lib.find_label_files(labels_dir) if os.path.isdir(labels_dir) else {}
+    events_path = os.path.join(input_dir, "key_events.json")
+    events = _optional(events_path, labels_lib.read_key_events) or {}
+    num_phases = len(phase_names) if phase_names else None
+    notes = labels_lib.match_annotations(owner, files, events, events_path, num_phases)
+    plan = DatasetPlan(name, {}, phase_names)
+    for split, sources in by_split.items():
+        plan.splits[split] = [VideoJob(s, notes.get(s.name)) for s in sources]
+    check_plan(plan)
+    return plan
+
+
+def _optional(path: str, reader):
+    return reader(path) if os.path.exists(path) else None
+
+
+def check_plan(plan: DatasetPlan) -> None:
+    """Validates what is known before decoding: frame folders not empty, labels fit their length."""
+    num_phases = len(plan.phase_names) if plan.phase_names else None
+    for jobs in plan.splits.values():
+        for job in jobs:
+            count = video_io.known_num_frames(job.source)
+            if count is not None and job.annotation is not None:
+                job.annotation.dense(count, num_phases)
+
+
+def load_example(job: VideoJob, options: WriteOptions, phase_names=None) -> VideoExample:
+    """Decodes one video, attaches its dense labels, and resamples both to `options.frames.fps`.
+
+    Returns:
+      VideoExample with frames uint8 [T', S, S, 3] and frame_labels int64 [T'] or None.
+
+    Raises:
+      VideoReadError, LabelError, ConversionError: naming the file and the problem.
+    """
+    frames, fps = video_io.read_source(job.source, options.frames)
+    labels = None
+    if job.annotation is not None:
+        num_phases = len(phase_names) if phase_names else None
+        labels = job.annotation.dense(len(frames), num_phases)
+    target = options.frames.fps
+    if target is not None:
+        if fps is None:
+            raise ConversionError(
+                f"{job.source.path}: frame rate unknown, cannot resample to --fps={target}; "
+                "pass --folder_fps for frame folders or re-encode the video"
+            )
+        idx = video_io.resample_indices(len(frames), fps, target)
+        frames = frames[idx]
+        labels = None if labels is None else labels[idx]
+        fps = target
+    return VideoExample(
+        job.source.name, frames, labels, job.label, fps=fps, phase_names=phase_names
+    )
+
+
+def _prepare(plans: Sequence[DatasetPlan], output_dir: str, options: WriteOptions, overwrite):
+    for plan in plans:
+        if not plan.name or os.sep in plan.name or plan.name.startswith("."):
+            raise ConversionError(f"invalid dataset name {plan.name!r}; use e.g. --name=my_action")
+        folders = [j for js in plan.splits.values() for j in js if j.source.kind == "frames"]
+        if options.frames.fps and folders and not options.frames.folder_fps:
+            raise ConversionError(
+                f"{folders[0].source.path}: frame folders have no frame rate; pass "
+                "--folder_fps=<their fps> to resample them to --fps"
+            )
+        existing = glob.glob(os.path.join(output_dir, plan.name, "*.tfrecord"))
+        if existing and not overwrite:
+            raise ConversionError(
+                f"{os.path.join(output_dir, plan.name)}: already holds records; pass --overwrite "
+                "to replace that dataset or choose another --name"
+            )
+
+
+def write_datasets(
+    plans: Sequence[DatasetPlan],
+    output_dir: str,
+    options: WriteOptions,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> dict[str, dict[str, SplitSummary]]:
+    """Writes datasets all-or-nothing: staged in `output_dir`, moved into place at the end.
+
+    Each dataset becomes `<output_dir>/<name>/<split>-0000i-of-0000n.tfrecord` plus
+    `key_events.json` (every labelled video whose phases go 0, 1, ..., n, in output frames) and
+    `phases.json` (if phase names are known). With `overwrite`, an existing `<output_dir>/<name>`
+    is replaced as a whole.
+
+    Returns:
+      dict dataset -> split -> SplitSummary.
+
+    Raises:
+      ConversionError, LabelError, VideoReadError, RecordError: nothing is left behind.
+    """
+    _prepare(plans, output_dir, options, overwrite)
+    made_output = not os.path.isdir(output_dir)
+    os.makedirs(output_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".tcc-convert-", dir=output_dir)
+    total = sum(len(jobs) for p in plans for jobs in p.splits.values())
+    bar = tqdm.tqdm(total=total, unit="video", disable=not progress, dynamic_ncols=True)
+    try:
+        summaries = {p.name: _write_plan(p, staging, options, bar) for p in plans}
+        bar.close()
+        for plan in plans:
+            _commit(os.path.join(staging, plan.name), os.path.join(output_dir, plan.name))
+    except BaseException:
+        bar.close()
+        if made_output:
+            shutil.rmtree(output_dir, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summaries
+
+
+def _write_plan(plan: DatasetPlan, staging: str, options: WriteOptions, bar) -> dict:
+    summaries, key_events = {}, {}
+
+    def examples(split: str, jobs: list[VideoJob]) -> Iterator[VideoExample]:
+        summary = summaries.setdefault(split, SplitSummary())
+        for job in jobs:
+            bar.set_description(f"{plan.name}/{split}")
+            example = load_example(job, options, plan.phase_names)
+            summary.add(len(example), example.frame_labels)
+            if example.frame_labels is not None:
+                events = labels_lib.labels_to_key_events(example.frame_labels)
+                if events is not None:
+                    key_events[example.name] = events
+            bar.update(1)
+            yield example
+
+    for split, jobs in plan.splits.items():
+        records.write_split(
+            examples(split, jobs),
+            staging,
+            plan.name,
+            split,
+            options.num_shards,
+            options.jpeg_quality,
+        )
+    _write_json(os.path.join(staging, plan.name, "key_events.json"), key_events)
+    _write_json(os.path.join(staging, plan.name, "phases.json"), plan.phase_names)
+    return summaries
+
+
+def _write_json(path: str, data: dict | list | None) -> None:
+    """Writes `data` (if any) with one top-level entry per line."""
+    if not data:
+        return
+    if isinstance(data, dict):
+        body = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items())
+        text = "{\n" + body + "\n}\n"
+    else:
+        text = json.dumps(data) + "\n"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _commit(staged: str, final: str) -> None:
+    """Moves a staged dataset into place; replaces `final` whole only if it holds records."""
+    if not os.path.exists(final):
+        os.replace(staged, final)
+    elif glob.glob(os.path.join(final, "*.tfrecord")):  # --overwrite was checked in _prepare
+        trash = f"{staged}.old"
+        os.replace(final, trash)
+        os.replace(staged, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        for entry in os.listdir(staged):
+            os.replace(os.path.join(staged, entry), os.path.join(final, entry))
+
+
+def convert(
+    input_dir: str,
+    output_dir: str,
+    name: str,
+    options: WriteOptions | None = None,
+    splits: Sequence[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> dict[str, SplitSummary]:
+    """Converts an own-videos folder into `<output_dir>/<name>/<split>-*.tfrecord`.
+
+    Returns:
+      dict split -> SplitSummary.
+
+    Raises:
+      ConversionError, LabelError, VideoReadError, RecordError: bad input; nothing is written.
+    """
+    plan = plan_own_videos(input_dir, name, splits)
+    options = options or WriteOptions()
+    return write_datasets([plan], output_dir, options, overwrite, progress)[name]
+
+
+def _split_of(path: str, dataset: str) -> str:
+    stem = os.path.basename(path).split("-")[0]
+    return stem[len(dataset) + 1 :] if stem.startswith(f"{dataset}_") else stem
+
+
+def _check_raw(path: str) -> str:
+    """Checks required features, lengths and JPEGs of every example of one file.
+
+    Returns:
+      'frames' or 'features': what the file's examples store.
+    """
+    kind = "frames"
+    try:
+        for i, serialized in enumerate(tf.data.TFRecordDataset(path)):
+            seq = tf.train.SequenceExample.FromString(serialized.numpy())
+            ctx, lists = seq.context.feature, seq.feature_lists.feature_list
+            name = ctx["name"].bytes_list.value[0].decode() if "name" in ctx else ""
+            where = f"{path}: example {i}" + (f" ({name})" if name else "")
+            kind = "features" if "features" in lists and "video" not in lists else "frames"
+            if not name:
+                raise RecordError(f"{where}: missing required feature 'name'")
+            if kind == "frames" and "video" not in lists:
+                raise RecordError(f"{where}: missing required feature 'video'")
+            stored = len(lists["video" if kind == "frames" else "features"].feature)
+            if "len" in ctx and list(ctx["len"].int64_list.value) != [stored]:
+                raise RecordError(
+                    f"{where}: context 'len' is {list(ctx['len'].int64_list.value)} but "
+                    f"{stored} frames are stored"
+                )
+            num_labels = len(lists["frame_labels"].feature) if "frame_labels" in lists else 0
+            if num_labels not in (0, stored):
+                raise RecordError(
+                    f"{where}: {num_labels} frame_labels but {stored} frames; a record needs one "
+                    "label per frame"
+                )
+            frames = lists["video"].feature if kind == "frames" else []
+            for j, frame in enumerate(frames):
+                try:
+                    tf.io.decode_jpeg(frame.bytes_list.value[0], channels=3)
+                except (tf.errors.InvalidArgumentError, IndexError):
+                    raise RecordError(f"{where}: frame {j} is not a decodable JPEG") from None
+    except tf.errors.DataLossError:
+        raise RecordError(f"{path}: file is truncated or corrupt; re-create it") from None
+    except RecordError:
+        raise
+    except Exception as e:  # noqa: BLE001 - protobuf DecodeError and friends
+        raise RecordError(f"{path}: not a TFRecord of SequenceExamples ({e})") from None
+    return kind
+
+
+def verify(dataset_dir: str) -> dict[str, SplitSummary]:
+    """Reads back every record of `<root>/<dataset>` and summarises it per split.
+
+    Raises:
+      ConversionError: if the folder holds no .tfrecord files.
+      RecordError: naming the file and example for truncation, a missing required feature,
+        an undecodable frame or a frame_labels / frame count mismatch.
+    """
+    dataset = os.path.basename(os.path.normpath(dataset_dir))
+    files = sorted(glob.glob(os.path.join(dataset_dir, "*.tfrecord")))
+    if not files:
+        raise ConversionError(f"{dataset_dir}: no .tfrecord files to verify")
+    summaries: dict[str, SplitSummary] = {}
+    for path in files:
+        kind = _check_raw(path)
+        summary = summaries.setdefault(_split_of(path, dataset), SplitSummary())
+        for ex in records.read_file(path, decode=False, kind=kind):
+            labels = ex["frame_labels"]
+            summary.add(ex["len"], labels if np.any(labels >= 0) else None)
+    return summaries
+
+
+def format_summary(summaries: dict[str, dict[str, SplitSummary]]) -> str:
+    """A text table: one row per dataset and split (videos, frames, labelled videos, phases)."""
+    rows = [("dataset", "split", "videos", "frames", "labelled", "phases")]
+    for dataset, splits in summaries.items():
+        for split, s in splits.items():
+            phases = str(len(s.phase_ids)) if s.phase_ids else "-"
+            rows.append((dataset, split, str(s.videos), str(s.frames), str(s.labelled), phases))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def fail(error: Exception) -> None:
+    """Ends a command line run: one `error: ...` line on stderr, exit status 1, no traceback."""
+    message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def define_flags(flag_values=None) -> None:
+    """Defines this command's flags in `flag_values` (default: absl's global FLAGS)."""
+    from absl import flags
+
+    kw = {"flag_values": flag_values if flag_values is not None else flags.FLAGS}
+    flags.DEFINE_string(
+        "input_dir", None, "Own-videos folder: <split>/, labels/, key_events.json.", **kw
+    )
+    flags.DEFINE_string("output_dir", None, "Records root; writes <output_dir>/<name>/.", **kw)
+    flags.DEFINE_string("name", None, "Dataset name (the records folder, used in configs).", **kw)
+    flags.DEFINE_integer("image_size", 224, "Stored frame side N (N x N); 0 keeps the size.", **kw)
+    flags.DEFINE_enum(
+        "resize_mode",
+        "squash",
+        video_io.RESIZE_MODES,
+        "squash: whole frame to N x N; crop: shorter side to N, centre crop.",
+        **kw,
+    )
+    flags.DEFINE_float("fps", 0.0, "Resample to this frame rate; 0 keeps every frame.", **kw)
+    flags.DEFINE_float("folder_fps", 0.0, "Frame rate of frame folders (needed with --fps).", **kw)
+    flags.DEFINE_integer("jpeg_quality", 95, "JPEG quality of stored frames, 1-100.", **kw)
+    flags.DEFINE_integer("num_shards", 1, "Record files per split.", **kw)
+    flags.DEFINE_list("splits", [], "Split folders to convert; default: every subfolder.", **kw)
+    flags.DEFINE_bool("overwrite", False, "Replace an existing <output_dir>/<name>.", **kw)
+    flags.DEFINE_bool("progress", True, "Show a progress bar.", **kw)
+    flags.DEFINE_string(
+        "verify", None, "Read back and summarise <root>/<dataset>, then exit.", **kw
+    )
+
+
+def run(f) -> None:
+    """Runs the conversion (or --verify) with the parsed absl FlagValues `f`.
+
+    Bad input ends the run with one `error: ...` line on stderr and exit status 1.
+    """
+    try:
+        if f.verify:
+            summary = {os.path.basename(os.path.normpath(f.verify)): verify(f.verify)}
+            print(format_summary(summary))
+            return
+        missing = [k for k in ("input_dir", "output_dir", "name") if not f[k].value]
+        if missing:
+            raise ConversionError("missing flags: " + ", ".join(f"--{k}" for k in missing))
+        frames = FrameOptions(f.image_size, f.resize_mode, f.fps or None, f.folder_fps or None)
+        options = WriteOptions(frames, f.jpeg_quality, f.num_shards)
+    except (*BAD_INPUT_ERRORS, ValueError, OSError) as e:
+        fail(e)
+    try:
+        split_summary = convert(
+            f.input_dir, f.output_dir, f.name, options, f.splits, f.overwrite, f.progress
+        )
+    except (*BAD_INPUT_ERRORS, OSError) as e:
+        fail(e)
+    print(format_summary({f.name: split_summary}))
+
+
+def main(argv: Sequence[str]) -> None:
+    """absl entry point: `run` with the global flags."""
+    from absl import flags
+
+    del argv
+    run(flags.FLAGS)
+
+
+if __name__ == "__main__":
+    from absl import app
+
+    define_flags()
+    app.run(main)
