@@ -136,7 +136,7 @@ def serialize_example(example: VideoExample, jpeg_quality: int = 95) -> bytes:
         context=tf.train.Features(feature=context),
         feature_lists=tf.train.FeatureLists(feature_list=feature_lists),
     )
-    return seq.SerializeToString()
+    return seq.SerializeToString(deterministic=True)
 
 
 def shard_path(root: str, dataset: str, split: str, index: int, num_shards: int) -> str:
@@ -285,6 +285,15 @@ def read_split(
         yield from read_file(path, decode=decode, kind=kind)
 
 
+def _clean_tf_message(error: Exception) -> str:
+    """The first line of a TensorFlow error without its `{{function_node ...}}` prefix."""
+    text = getattr(error, "message", None) or str(error)
+    text = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    if text.startswith("{{"):
+        text = text.split("}}", 1)[-1].strip()
+    return text[:200]
+
+
 def read_file(path: str, decode: bool = True, kind: str = "frames") -> Iterator[dict]:
     """Iterates over the examples of one record file; see `read_split`."""
     try:
@@ -292,7 +301,7 @@ def read_file(path: str, decode: bool = True, kind: str = "frames") -> Iterator[
             try:
                 ex = parse_example(serialized, kind=kind)
             except (tf.errors.InvalidArgumentError, ValueError) as e:
-                msg = str(e).strip().splitlines()[0][:200]
+                msg = _clean_tf_message(e)
                 raise RecordError(f"{path}: example {i} is malformed ({msg})") from None
             out = {
                 "name": ex["name"].numpy().decode(),
