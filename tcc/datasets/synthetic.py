@@ -118,7 +118,10 @@ def ensure_embedded_dataset(
       The data root (use as `data.path`; the dataset name is `kwargs.get('dataset_name',
       'synthetic_pouring')`).
     """
-    num_workers = kwargs.pop("num_workers", 2)
+    # One process by default: worker processes are spawned, which re-imports the caller's main
+    # module and deadlocks scripts and notebooks without an `if __name__ == "__main__"` guard;
+    # the gain from a second worker is small (~10 %). The CLI uses 2.
+    num_workers = kwargs.pop("num_workers", 1)
     request = dataset_request(seed=seed, image_size=image_size, **kwargs)
     cache_dir = cache_dir or default_cache_dir()
     root = os.path.join(cache_dir, _cache_key(request))

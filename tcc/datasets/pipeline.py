@@ -1,0 +1,367 @@
+"""tf.data input pipelines: training batches and deterministic evaluation chunks.
+
+Training (`make_train_dataset`) yields, forever, the batch dict of DESIGN.md §Batches:
+
+  frames        float32 [B, T * num_steps, H, W, 3] in [-1, 1]   (input_kind 'frames')
+                float32 [B, T * num_steps, F]                     (input_kind 'features'; same key,
+                                                                   so models read one key)
+  steps         int32   [B, T]   frame indices of the sampled timesteps
+  seq_lens      int32   [B]      number of frames of each video
+  frame_labels  int32   [B, T]   phase id at each step, -1 when the video is unlabelled
+  seq_labels    int32   [B]      video-level class, -1 when none
+  names         string  [B]
+
+The context frames of timestep t are laid out timestep-major (`[t0 - s, t0, t1 - s, t1, ...]`), so
+`frames` reshapes to [B, T, num_steps, ...]. Sampling rules are in `tcc.datasets.sampling`, image
+augmentation in `tcc.datasets.augment`. Only the needed JPEGs are decoded (gathered, de-duplicated,
+then decoded). With several `cfg.datasets`, each batch holds videos of one dataset and the datasets
+are mixed across batches with equal probability. With `seed` given, the stream (order, frames,
+augmentation) is the same on every run; with `seed=None` it differs every run.
+
+Evaluation (`make_eval_dataset`) yields, for every video of one split in file order, chunks of every
+k-th frame of the whole video with fixed shapes (see its docstring).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Sequence
+
+import ml_collections
+import tensorflow as tf
+
+from tcc.datasets import augment, records, sampling
+
+AUTOTUNE = tf.data.AUTOTUNE
+_KINDS = ("frames", "features")
+
+
+def data_root(cfg: ml_collections.ConfigDict) -> str:
+    """The records root: `cfg.data.path`, else the embedded dataset (generated on first use)."""
+    if cfg.data.path:
+        return cfg.data.path
+    from tcc.datasets import synthetic  # lazy: only needed for the embedded default data
+
+    return synthetic.ensure_embedded_dataset(
+        cache_dir=cfg.data.cache_dir or None,
+        seed=cfg.data.synthetic_seed,
+        image_size=cfg.data.image_size,
+        num_train=cfg.data.synthetic_num_train,
+        num_val=cfg.data.synthetic_num_val,
+    )
+
+
+def feature_transform(
+    features: tf.Tensor,
+    training: bool,
+    seed: tf.Tensor,
+    options: ml_collections.ConfigDict | None = None,
+) -> tf.Tensor:
+    """Hook for per-video feature / pose preprocessing (issue 7); the default is the identity.
+
+    Runs once per video on the whole sequence, before sampling, so operations over time
+    (interpolating missing joints, motion against the frame `frame_stride` earlier) see every frame.
+
+    Args:
+      features: float32 [L, F], all frames of one video.
+      training: True in training mode (random augmentation such as flips allowed).
+      seed: int64 [2] stateless per-video seed.
+      options: `cfg.pose`.
+
+    Returns:
+      float32 [L, F'] (F' may differ from F).
+    """
+    del training, seed, options
+    return features
+
+
+def _parallel(cfg: ml_collections.ConfigDict) -> int:
+    n = int(cfg.data.num_parallel_calls)
+    return AUTOTUNE if n < 0 else max(1, n)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in _KINDS:
+        raise ValueError(f"data.input_kind must be one of {_KINDS}; received input_kind={kind!r}")
+
+
+def _peek_records(files: list[str], kind: str) -> int:
+    """Checks that the first record holds `kind` data; returns F for features (0 for frames)."""
+    for path in files:
+        try:
+            first = next(iter(tf.data.TFRecordDataset(path).take(1)), None)
+        except tf.errors.DataLossError:
+            raise records.RecordError(f"{path}: file is truncated or corrupt") from None
+        if first is None:
+            continue
+        example = tf.train.SequenceExample.FromString(first.numpy())
+        lists = example.feature_lists.feature_list
+        key = "video" if kind == "frames" else "features"
+        if key not in lists:
+            other = "features" if kind == "frames" else "frames"
+            raise records.RecordError(
+                f"{path}: records have no {key!r} feature list (found {sorted(lists)}); set "
+                f"data.input_kind={other!r} if they hold {other}. Received: input_kind={kind!r}"
+            )
+        if kind == "frames":
+            return 0
+        return len(lists["features"].feature[0].float_list.value)
+    raise records.RecordError(f"{files}: the record files hold no videos")
+
+
+def _count(ds: tf.data.Dataset) -> int:
+    """Number of elements of a finite dataset (reads it once)."""
+    return int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+
+
+def _gather_inputs(
+    parsed: dict,
+    indices: tf.Tensor,
+    cfg: ml_collections.ConfigDict,
+    training: bool,
+    seed: tf.Tensor,
+) -> tf.Tensor:
+    """The model input rows for frame `indices` [N]: images [N, S, S, 3] in [-1, 1] or [N, F']."""
+    if cfg.data.input_kind == "features":
+        return tf.gather(parsed["features"], indices)
+    images, positions = augment.decode_frames(parsed["video"], indices, cfg.data.image_size)
+    if training:
+        options = augment.AugmentOptions.from_config(cfg.augmentation)
+        images = augment.augment_frames(images, seed, options)
+    return tf.gather(augment.to_model_range(images), positions)
+
+
+def _parse(
+    serialized: tf.Tensor,
+    cfg: ml_collections.ConfigDict,
+    num_features: int,
+    training: bool,
+    seed: tf.Tensor,
+) -> dict:
+    """Parses one record; for features also applies `feature_transform` to the whole video."""
+    parsed = records.parse_example(serialized, kind=cfg.data.input_kind)
+    if cfg.data.input_kind == "features":
+        feats = tf.ensure_shape(parsed["features"], [None, num_features])
+        parsed["features"] = feature_transform(feats, training, seed, cfg.get("pose"))
+    return parsed
+
+
+@dataclasses.dataclass(frozen=True)
+class _TrainSpec:
+    """What every per-dataset training stream shares."""
+
+    cfg: ml_collections.ConfigDict
+    split: str
+    root: str
+    batch_size: int
+    input_context: tf.distribute.InputContext | None
+    seed: int | None
+    augment: bool
+
+
+def _train_element(serialized, index, spec: _TrainSpec, num_features: int, base: int) -> dict:
+    """One training example from one serialised video; see the module doc for the keys."""
+    cfg = spec.cfg
+    key = tf.stack([tf.constant(base, tf.int64), tf.cast(index, tf.int64)])
+    seed_steps, seed_aug, seed_feat = tf.unstack(tf.random.experimental.stateless_split(key, 3))
+    parsed = _parse(serialized, cfg, num_features, spec.augment, seed_feat)
+    seq_len = parsed["len"]
+    steps = sampling.sample_steps(
+        cfg.data.sampling_strategy,
+        seq_len,
+        cfg.train.num_frames,
+        seed_steps,
+        stride=cfg.data.stride,
+        random_offset=cfg.data.random_offset,
+    )
+    ctx = sampling.context_steps(steps, seq_len, cfg.data.num_steps, cfg.data.frame_stride)
+    return {
+        "frames": _gather_inputs(parsed, ctx, cfg, spec.augment, seed_aug),
+        "steps": steps,
+        "seq_lens": seq_len,
+        "frame_labels": tf.gather(parsed["frame_labels"], steps),
+        "seq_labels": parsed["label"],
+        "names": parsed["name"],
+    }
+
+
+def _base_seed(seed: int | None, dataset_index: int, pipeline_id: int) -> int:
+    if seed is None:
+        return random.SystemRandom().randrange(2**62)
+    return (int(seed) * 1_000_003 + dataset_index * 7919 + pipeline_id * 104_729) % 2**62
+
+
+def _sharded_records(files: list[str], context: tf.distribute.InputContext | None):
+    """The serialised records of this input pipeline: by file if enough files, else by record."""
+    pipelines = context.num_input_pipelines if context else 1
+    pipeline_id = context.input_pipeline_id if context else 0
+    shard_records = pipelines > 1 and len(files) < pipelines
+    if pipelines > 1 and not shard_records:
+        files = files[pipeline_id::pipelines]
+    ds = tf.data.TFRecordDataset(files, num_parallel_reads=min(len(files), 4))
+    return ds.shard(pipelines, pipeline_id) if shard_records else ds
+
+
+def _dataset_stream(spec: _TrainSpec, name: str, dataset_index: int) -> tf.data.Dataset:
+    """Infinite stream of batches of one dataset (sharded, shuffled, sampled, augmented)."""
+    cfg = spec.cfg
+    files = records.split_files(spec.root, name, spec.split)
+    num_features = _peek_records(files, cfg.data.input_kind)
+    ds = _sharded_records(files, spec.input_context)
+    fraction = float(cfg.data.per_dataset_fraction)
+    if fraction < 1.0:  # the first videos in record order, as the original (0 = one video)
+        ds = ds.take(max(1, int(fraction * _count(ds))))
+    buffer = int(cfg.data.shuffle_queue_size)
+    buffer = buffer if buffer > 0 else max(1, _count(ds))
+    pipeline_id = spec.input_context.input_pipeline_id if spec.input_context else 0
+    base = _base_seed(spec.seed, dataset_index, pipeline_id)
+    seeded = spec.seed is not None
+    ds = ds.shuffle(buffer, seed=base if seeded else None, reshuffle_each_iteration=True)
+    ds = tf.data.Dataset.zip(ds.repeat(), tf.data.Dataset.counter())
+    ds = ds.map(
+        lambda s, i: _train_element(s, i, spec, num_features, base),
+        num_parallel_calls=_parallel(cfg),
+        deterministic=seeded,
+    )
+    return ds.batch(spec.batch_size, drop_remainder=True)
+
+
+def make_train_dataset(
+    cfg: ml_collections.ConfigDict,
+    split: str = "train",
+    batch_size: int | None = None,
+    input_context: tf.distribute.InputContext | None = None,
+    seed: int | None = None,
+    root: str | None = None,
+    datasets: Sequence[str] | None = None,
+    augment: bool = True,
+) -> tf.data.Dataset:
+    """Infinite training batches mixed over the datasets (one dataset per batch).
+
+    Args:
+      cfg: the full config (`datasets`, `data.*`, `augmentation.*`, `train.*`, `pose`).
+      split: records split to read.
+      batch_size: videos per batch B (per replica under a strategy); default `cfg.train.batch_size`.
+      input_context: from `strategy.distribute_datasets_from_function`; shards the records by input
+        pipeline (by file when there are enough files, else by record).
+      seed: makes order, sampling and augmentation reproducible; None = different every run.
+      root: records root; default `data_root(cfg)`.
+      datasets: dataset names; default `cfg.datasets`. Mixed with equal probability per batch.
+      augment: False turns off image augmentation (and passes `training=False` to
+        `feature_transform`), e.g. to compute the training loss on val batches; the frames are
+        still sampled at random.
+
+    Returns:
+      A `tf.data.Dataset` of batch dicts (module doc): frames [B, T*num_steps, S, S, 3] or
+      [B, T*num_steps, F], steps [B, T], seq_lens [B], frame_labels [B, T], seq_labels [B],
+      names [B].
+    """
+    _check_kind(cfg.data.input_kind)
+    names = list(cfg.datasets if datasets is None else datasets)
+    if not names:
+        raise ValueError(f"no dataset to read: name at least one. Received: datasets={names}")
+    spec = _TrainSpec(
+        cfg=cfg,
+        split=split,
+        root=root or data_root(cfg),
+        batch_size=int(batch_size or cfg.train.batch_size),
+        input_context=input_context,
+        seed=seed,
+        augment=augment,
+    )
+    streams = [_dataset_stream(spec, name, i) for i, name in enumerate(names)]
+    shapes = {
+        name: s.element_spec["frames"].shape[2:] for name, s in zip(names, streams, strict=True)
+    }
+    if len({str(shape) for shape in shapes.values()}) > 1:
+        raise ValueError(
+            "datasets mixed in one run must give inputs of one shape (frames [H, W, 3] after "
+            f"resizing, or features [F]). Received per-frame shapes: {shapes}"
+        )
+    if len(streams) == 1:
+        ds = streams[0]
+    else:
+        ds = tf.data.Dataset.sample_from_datasets(
+            streams, weights=[1.0 / len(streams)] * len(streams), seed=seed
+        )
+    return ds.prefetch(max(1, int(cfg.data.num_prefetch_batches)))
+
+
+def _eval_element(parsed: dict, chunk: tf.Tensor, cfg, stride: int, chunk_size: int) -> dict:
+    """One fixed-shape chunk of one video (keys as in `make_eval_dataset`, without batch dim)."""
+    seq_len = parsed["len"]
+    steps, valid = sampling.chunk_steps(seq_len, chunk, stride, chunk_size)
+    ctx = sampling.context_steps(steps, seq_len, cfg.data.num_steps, cfg.data.frame_stride)
+    return {
+        "frames": _gather_inputs(parsed, ctx, cfg, False, tf.zeros([2], tf.int64)),
+        "steps": steps,
+        "valid": valid,
+        "frame_labels": tf.gather(parsed["frame_labels"], steps),
+        "seq_lens": seq_len,
+        "seq_labels": parsed["label"],
+        "names": parsed["name"],
+        "chunk_index": tf.cast(chunk, tf.int32),
+        "num_chunks": sampling.num_chunks(seq_len, stride, chunk_size),
+    }
+
+
+def make_eval_dataset(
+    cfg: ml_collections.ConfigDict,
+    dataset: str,
+    split: str,
+    stride: int | None = None,
+    chunk_size: int | None = None,
+    root: str | None = None,
+) -> tf.data.Dataset:
+    """Every k-th frame of every video of one split, in file order, in fixed-size chunks.
+
+    Deterministic and without augmentation. Videos come in record order; each video gives
+    `num_chunks = ceil(ceil(L / k) / C)` consecutive chunks; concatenating the `valid` steps of a
+    video's chunks gives `0, k, 2k, ...` up to L - 1, each exactly once.
+
+    Args:
+      cfg: the full config (`data.*`, `eval.num_frames`, `pose`).
+      dataset: dataset name under the records root.
+      split: records split.
+      stride: k; default `cfg.data.sample_all_stride`.
+      chunk_size: C timesteps per chunk; default `cfg.eval.num_frames`.
+      root: records root; default `data_root(cfg)`.
+
+    Returns:
+      A `tf.data.Dataset` of dicts: `frames` float32 [1, C*num_steps, S, S, 3] in [-1, 1] (or
+      [1, C*num_steps, F]), `steps` int32 [1, C] (padding repeats the last step), `valid` bool
+      [1, C], `frame_labels` int32 [1, C], `seq_lens` int32 [1], `seq_labels` int32 [1], `names`
+      string [1], `chunk_index` int32 [1], `num_chunks` int32 [1].
+    """
+    _check_kind(cfg.data.input_kind)
+    root = root or data_root(cfg)
+    stride = int(stride or cfg.data.sample_all_stride)
+    chunk_size = int(chunk_size or cfg.eval.num_frames)
+    if stride < 1 or chunk_size < 1:
+        raise ValueError(
+            f"eval stride and chunk_size must be >= 1; received stride={stride}, "
+            f"chunk_size={chunk_size}"
+        )
+    files = records.split_files(root, dataset, split)
+    num_features = _peek_records(files, cfg.data.input_kind)
+    no_seed = tf.zeros([2], tf.int64)
+    ds = tf.data.TFRecordDataset(files)
+    ds = ds.map(
+        lambda s: _parse(s, cfg, num_features, False, no_seed),
+        num_parallel_calls=_parallel(cfg),
+        deterministic=True,
+    )
+    ds = ds.flat_map(
+        lambda p: (
+            tf.data.Dataset.from_tensors(p)
+            .repeat(tf.cast(sampling.num_chunks(p["len"], stride, chunk_size), tf.int64))
+            .enumerate()
+        )
+    )
+    ds = ds.map(
+        lambda c, p: _eval_element(p, c, cfg, stride, chunk_size),
+        num_parallel_calls=_parallel(cfg),
+        deterministic=True,
+    )
+    return ds.batch(1, drop_remainder=True).prefetch(max(1, int(cfg.data.num_prefetch_batches)))
