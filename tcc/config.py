@@ -67,12 +67,16 @@ def get_default_config() -> ConfigDict:
     c.augmentation.random_crop = False
     c.augmentation.crop_min_fraction = 0.8
 
-    c.pose = ConfigDict()  # feature / keypoint preprocessing (input_kind='features')
+    c.pose = ConfigDict()  # feature / keypoint preprocessing (input_kind='features'), docs/poses.md
     c.pose.num_joints = 0  # 0 = plain features, no pose preprocessing
-    c.pose.center_and_scale = True
-    c.pose.interpolate_missing = True
+    c.pose.num_channels = 2  # coordinates per joint: 2 (x, y) or 3 (x, y, z)
+    c.pose.visibility = False  # one more value per joint after its coordinates; <= 0 = missing
+    c.pose.center_and_scale = True  # centre every frame, one scale per video
+    c.pose.interpolate_missing = True  # fill missing joints (NaN / invisible) over time
     c.pose.flip_pairs = []  # [[left_joint, right_joint], ...] swapped on horizontal flip
-    c.pose.motion = False
+    c.pose.flip_probability = 0.0  # training: mirror a video horizontally with this probability
+    c.pose.motion = False  # append x_t - x_(t - motion_stride) to every frame
+    c.pose.motion_stride = 0  # frames back for motion; 0 = data.frame_stride
 
     c.train = ConfigDict()
     c.train.max_iters = 1500
@@ -95,26 +99,26 @@ def get_default_config() -> ConfigDict:
     c.eval.splits = ["train", "val"]
 
     c.model = ConfigDict()
-    c.model.embedder_type = "conv"  # conv | sequence
     c.model.base_model = ConfigDict()
     c.model.base_model.network = "small"  # small | resnet50v2 | vggm
     c.model.base_model.layer = "conv4_block3_out"
     c.model.base_model.weights = ""  # '' = none | 'imagenet' | path to a local .h5
-    c.model.base_model.width = 32  # channels of the small encoder
     c.model.train_base = "train_all"  # frozen | only_bn | train_all
     c.model.train_embedding = True
     c.model.embedding_size = 128
     c.model.l2_normalize = False
     c.model.l2_reg_weight = 1e-5
-    c.model.conv_embedder = ConfigDict()
-    c.model.conv_embedder.conv_layers = [[256, 3, True], [256, 3, True]]
-    c.model.conv_embedder.fc_layers = [[256, True], [256, True]]
+    c.model.conv_embedder = ConfigDict()  # paper Table 1 at capacity_scalar=1: 512 / 512
+    c.model.conv_embedder.conv_layers = [[256, 3, True], [256, 3, True]]  # (channels, k, bn)
+    c.model.conv_embedder.fc_layers = [256, 256]
     c.model.conv_embedder.fc_dropout_rate = 0.1
-    c.model.conv_embedder.capacity_scalar = 1
-    c.model.sequence_embedder = ConfigDict()
-    c.model.sequence_embedder.hidden_layers = [256, 256]
-    c.model.sequence_embedder.temporal_kernel = 0  # >0: a 1D conv over the context window
-    c.model.sequence_embedder.dropout_rate = 0.1
+    c.model.conv_embedder.capacity_scalar = 0.25  # scales conv / fc widths (not embedding_size)
+    c.model.sequence_embedder = ConfigDict()  # for input_kind='features' (poses, CNN features)
+    c.model.sequence_embedder.conv_layers = []  # temporal Conv1D over the context window
+    c.model.sequence_embedder.fc_layers = [256, 256]
+    c.model.sequence_embedder.fc_dropout_rate = 0.1
+    c.model.sequence_embedder.capacity_scalar = 1.0
+    c.model.sequence_embedder.context_pooling = "flatten"  # flatten | max
 
     c.alignment = ConfigDict()
     c.alignment.stochastic_matching = False
@@ -369,3 +373,20 @@ def _flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
         else:
             out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+def make_flags_parser(overrides: list[str]):
+    """An absl `flags_parser` that moves `--config.a.b=v` arguments into `overrides`.
+
+    Entry points use it as `app.run(main, flags_parser=make_flags_parser(OVERRIDES))`, because
+    the override keys are not declared absl flags.
+    """
+
+    def parse(argv: list[str]) -> list[str]:
+        import absl.flags
+
+        rest, found = split_override_args(argv)
+        overrides.extend(found)
+        return absl.flags.FLAGS(rest)
+
+    return parse

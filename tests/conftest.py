@@ -1,6 +1,70 @@
-"""Shared pytest setup: quiet TensorFlow, deterministic seeds, two logical CPU devices."""
+"""Shared pytest setup: quiet TensorFlow, no GPU, and small shared fixtures."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def write_tiny_records(root: str, name: str = "tiny", num_train: int = 6, num_val: int = 3,
+                       size: int = 32, seed: int = 0, labelled: bool = True) -> str:
+    """Writes a tiny learnable 3-phase dataset: a bar grows from left to right over time.
+
+    Frame t of a T-frame video fills the left (t+1)/T of the image, on a per-video random
+    background colour with noise; the phase is floor(3 t / T).
+    """
+    from tcc.datasets import records
+
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", num_train), ("val", num_val)):
+        videos = []
+        for i in range(count):
+            length = int(rng.integers(16, 30))
+            background = rng.integers(0, 120, size=3)
+            frames = np.empty((length, size, size, 3), np.uint8)
+            for t in range(length):
+                frame = np.broadcast_to(background, (size, size, 3)).copy()
+                frame[:, : int(size * (t + 1) / length)] = 230
+                noise = rng.integers(0, 20, frame.shape)
+                frames[t] = np.clip(frame + noise, 0, 255)
+            labels = (np.arange(length) * 3) // length if labelled else None
+            videos.append(records.VideoExample(f"{split}_{i}", frames=frames, frame_labels=labels))
+        records.write_split(videos, root, name, split)
+    return root
+
+
+def tiny_config(root: str, logdir: str, **overrides):
+    """A config for fast CPU tests on `write_tiny_records` data."""
+    from tcc import config as config_lib
+
+    cfg = config_lib.get_default_config()
+    cfg.logdir = logdir
+    cfg.data.path = root
+    cfg.datasets = ["tiny"]
+    cfg.data.image_size = 32
+    cfg.data.num_parallel_calls = 1
+    cfg.data.shuffle_queue_size = 8
+    cfg.train.batch_size = 2
+    cfg.train.num_frames = 6
+    cfg.train.max_iters = 4
+    cfg.train.visualize_interval = 0
+    cfg.model.embedding_size = 8
+    cfg.model.conv_embedder.conv_layers = [[16, 3, True]]
+    cfg.model.conv_embedder.fc_layers = [16]
+    cfg.model.conv_embedder.capacity_scalar = 1.0
+    cfg.eval.num_frames = 16
+    cfg.eval.few_shot_num_episodes = 3
+    cfg.eval.few_shot_num_labeled = [1, 2]
+    cfg.logging.report_interval = 2
+    cfg.checkpoint.save_interval = 2
+    return config_lib.apply_overrides(cfg, [f"{k}={v}" for k, v in overrides.items()])
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> str:
+    """A session-wide tiny labelled dataset named 'tiny' (6 train / 3 val videos, 32 px)."""
+    return write_tiny_records(str(tmp_path_factory.mktemp("tiny_records")))

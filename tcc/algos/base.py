@@ -1,0 +1,233 @@
+"""The common trainer: `Algorithm(keras.Model)`, encoder -> embedder -> embeddings [B, T, D].
+
+Every training algorithm (TCC alignment, Shuffle-and-Learn, TCN, their weighted combination and the
+supervised baseline) is a subclass that implements only `compute_losses`: the batch and its
+embeddings in, a dict of named scalar loss terms out. Everything else is shared here:
+
+- the forward pass: frames [B, T * num_steps, H, W, 3] -> backbone -> embedder -> [B, T, D] (or,
+  for feature / pose sequences, [B, T * num_steps, F] -> sequence embedder -> [B, T, D]);
+- `train_step` / `test_step` in the Keras convention, so `fit()` / `evaluate()` work, and the
+  project's own loop (`tcc.training.loop`) calls the same `train_step` under `tf.distribute`;
+- regularisation: the sum of the model's regularisation losses (kernel / bias L2) is added once;
+- replica scaling: the total loss is divided by the number of replicas in exactly one place
+  (`_replica_scaled`), because the optimizer sums gradients across replicas;
+- metric trackers, one `keras.metrics.Mean` per loss term, plus `regularization`, `loss` and
+  `grad_norm`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import ml_collections
+import tensorflow as tf
+
+from tcc.models.backbones import build_backbone
+from tcc.models.embedders import ConvEmbedder, SequenceEmbedder
+from tcc.registry import Registry
+
+ALGORITHMS = Registry("training_algo")
+
+Batch = dict[str, tf.Tensor]
+
+
+class Algorithm(keras.Model):
+    """Base class of all training algorithms.
+
+    Args:
+      config: the full experiment config (an `ml_collections.ConfigDict` or its dict form).
+    """
+
+    loss_names: tuple[str, ...] = ()
+
+    def __init__(self, config: dict | ml_collections.ConfigDict, **kwargs: Any):
+        super().__init__(**kwargs)
+        cfg = ml_collections.ConfigDict(config)
+        self.cfg = cfg
+        self.num_steps = int(cfg.data.num_steps)
+        self.input_kind = cfg.data.input_kind
+        self.encoder = self._build_encoder(cfg) if self.input_kind == "frames" else None
+        self.embedder = self._build_embedder(cfg)
+        names = (*self.loss_names, "regularization", "loss", "grad_norm")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    # ----------------------------------------------------------------------------- building
+    @staticmethod
+    def _build_encoder(cfg: ml_collections.ConfigDict) -> keras.Model:
+        base = cfg.model.base_model
+        return build_backbone(
+            network=base.network,
+            image_size=cfg.data.image_size,
+            weights=base.weights or None,
+            layer=base.layer if base.network == "resnet50v2" else None,
+            train_base=cfg.model.train_base,
+            l2_reg_weight=cfg.model.l2_reg_weight,
+        )
+
+    @staticmethod
+    def _build_embedder(cfg: ml_collections.ConfigDict) -> keras.layers.Layer:
+        m = cfg.model
+        if cfg.data.input_kind == "features":
+            e = m.sequence_embedder
+            return SequenceEmbedder(
+                num_steps=cfg.data.num_steps,
+                conv_layers=[list(x) for x in e.conv_layers],
+                fc_layers=list(e.fc_layers),
+                embedding_size=m.embedding_size,
+                capacity_scalar=e.capacity_scalar,
+                fc_dropout_rate=e.fc_dropout_rate,
+                context_pooling=e.context_pooling,
+                l2_normalize=m.l2_normalize,
+                l2_reg_weight=m.l2_reg_weight,
+                name="embedder",
+            )
+        e = m.conv_embedder
+        return ConvEmbedder(
+            num_steps=cfg.data.num_steps,
+            conv_layers=[list(x) for x in e.conv_layers],
+            fc_layers=list(e.fc_layers),
+            embedding_size=m.embedding_size,
+            capacity_scalar=e.capacity_scalar,
+            fc_dropout_rate=e.fc_dropout_rate,
+            l2_normalize=m.l2_normalize,
+            l2_reg_weight=m.l2_reg_weight,
+            name="embedder",
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {"config": self.cfg.to_dict(), "name": self.name}
+
+    # ----------------------------------------------------------------------------- forward
+    def call(self, inputs: Batch | tf.Tensor, training: bool | None = None) -> tf.Tensor:
+        """Embeds a batch.
+
+        Args:
+          inputs: the batch dict (only `frames` is read) or the `frames` tensor itself:
+            float [B, T * num_steps, H, W, 3] in [-1, 1], or [B, T * num_steps, F] features.
+          training: Keras training flag (dropout, batch norm).
+
+        Returns:
+          float32 embeddings [B, T, D].
+        """
+        frames = inputs["frames"] if isinstance(inputs, dict) else inputs
+        if self.encoder is not None:
+            shape = tf.shape(frames)
+            flat = tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0))
+            feats = self.encoder(flat, training=training)
+            fshape = tf.shape(feats)
+            frames = tf.reshape(feats, tf.concat([shape[:2], fshape[1:]], axis=0))
+        embs = self.embedder(frames, training=training)
+        return tf.cast(embs, tf.float32)
+
+    # ----------------------------------------------------------------------------- losses
+    def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
+        """Returns the named scalar loss terms (float32) of this algorithm; summed for training.
+
+        Args:
+          batch: the batch dict of the data pipeline (`steps` [B, T], `seq_lens` [B], ...).
+          embs: float32 [B, T, D], the output of `call`.
+          training: whether this is a training step (random sampling inside losses may differ).
+        """
+        raise NotImplementedError
+
+    def _total_loss(self, batch: Batch, training: bool) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        embs = self(batch, training=training)
+        terms = self.compute_losses(batch, embs, training=training)
+        reg = tf.add_n([tf.cast(x, tf.float32) for x in self.losses]) if self.losses else 0.0
+        terms = {k: tf.cast(v, tf.float32) for k, v in terms.items()}
+        terms["regularization"] = tf.convert_to_tensor(reg, tf.float32)
+        terms["loss"] = tf.add_n(list(terms.values()))
+        return terms["loss"], terms
+
+    @staticmethod
+    def _replica_scaled(loss: tf.Tensor) -> tf.Tensor:
+        """The one place where the loss is divided by the number of replicas."""
+        return loss / tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, loss.dtype)
+
+    # ----------------------------------------------------------------------------- building
+    def build_with_dummy_batch(
+        self, num_frames: int, feature_dim: int | None = None, batch_size: int = 2
+    ) -> None:
+        """Creates every variable (encoder, embedder and loss heads) with one eager dummy step.
+
+        Call inside the strategy scope before building the optimizer or restoring a checkpoint.
+
+        Args:
+          num_frames: timesteps T of the dummy batch.
+          feature_dim: F of feature / pose inputs (input_kind 'features'); unused for frames.
+          batch_size: videos in the dummy batch (>= 2 so pairwise losses run).
+        """
+        cfg = self.cfg
+        steps = num_frames * self.num_steps
+        if self.input_kind == "frames":
+            size = cfg.data.image_size
+            frames = tf.zeros([batch_size, steps, size, size, 3])
+        else:
+            frames = tf.zeros([batch_size, steps, int(feature_dim or 1)])
+        batch = {
+            "frames": frames,
+            "steps": tf.tile(tf.range(num_frames)[None], [batch_size, 1]),
+            "seq_lens": tf.fill([batch_size], num_frames),
+            "frame_labels": tf.zeros([batch_size, num_frames], tf.int32),
+            "seq_labels": tf.zeros([batch_size], tf.int32),
+        }
+        self._total_loss(batch, training=False)
+        self.built = True
+
+    def enable_xla(self) -> None:
+        """Compiles the forward and backward pass with XLA (`jit_compile=True`).
+
+        Only the gradient computation is compiled; the optimizer update stays outside, so the
+        cross-replica gradient reduction of `tf.distribute` works unchanged.
+        """
+        self._gradient_fn = tf.function(self.compute_gradients, jit_compile=True)
+
+    # ----------------------------------------------------------------------------- steps
+    def compute_gradients(self, batch: Batch) -> tuple[dict[str, tf.Tensor], list[tf.Tensor]]:
+        """Loss terms and the gradients of the replica-scaled (and loss-scaled) total loss."""
+        variables = self.trainable_variables
+        with tf.GradientTape() as tape:
+            loss, terms = self._total_loss(batch, training=True)
+            scaled = self._replica_scaled(loss)
+            if isinstance(self.optimizer, keras.mixed_precision.LossScaleOptimizer):
+                scaled = self.optimizer.scale_loss(scaled)
+        grads = tape.gradient(scaled, variables)
+        return terms, grads
+
+    def train_step(self, batch: Batch) -> dict[str, tf.Tensor]:
+        """One optimisation step on a (per-replica) batch; returns the loss terms and grad norm."""
+        gradient_fn = getattr(self, "_gradient_fn", None) or self.compute_gradients
+        terms, grads = gradient_fn(batch)
+        norm_grads = grads
+        if isinstance(self.optimizer, keras.mixed_precision.LossScaleOptimizer):
+            scale = tf.cast(self.optimizer.dynamic_scale, tf.float32)
+            norm_grads = [tf.cast(g, tf.float32) / scale for g in grads]
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        terms["grad_norm"] = tf.linalg.global_norm(norm_grads) * float(replicas)
+        self.optimizer.apply(grads, self.trainable_variables)
+        return self._track(terms)
+
+    def test_step(self, batch: Batch) -> dict[str, tf.Tensor]:
+        """Loss terms on a batch without updating weights (dropout off)."""
+        _, terms = self._total_loss(batch, training=False)
+        terms["grad_norm"] = tf.constant(0.0)
+        return self._track(terms)
+
+    def _track(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        for name, value in terms.items():
+            if name in self.trackers:
+                self.trackers[name].update_state(value)
+        return terms
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+
+def build_algorithm(cfg: ml_collections.ConfigDict) -> Algorithm:
+    """Instantiates the algorithm named by `cfg.training_algo` (see `ALGORITHMS.names()`)."""
+    # Importing the package registers every algorithm.
+    import tcc.algos  # noqa: F401
+
+    return ALGORITHMS.get(cfg.training_algo)(cfg.to_dict(), name=cfg.training_algo)

@@ -1,0 +1,60 @@
+"""Evaluates a training run: `python -m tcc.evaluate --logdir=DIR [--continuous_eval]`.
+
+One-shot (default): the newest checkpoint of DIR. Continuous: every new checkpoint as training
+writes it, until the one at `train.max_iters`. The config is the one training saved in
+`DIR/config.json`; `--config.eval.tasks=[kendalls_tau]` style overrides change evaluation options.
+Writes `DIR/eval/metrics.jsonl` (one line per checkpoint and dataset), TensorBoard scalars
+`metrics/<dataset>/<metric>` in `DIR/eval`, a few-shot curve PNG per dataset, and prints a table.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags, logging
+
+from tcc import config as config_lib
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("logdir", None, "Training run directory (holds config.json, checkpoints/).")
+flags.DEFINE_bool("continuous_eval", False, "Follow new checkpoints until training's last step.")
+flags.DEFINE_string("checkpoint", None, "Evaluate this checkpoint path instead of the newest.")
+flags.DEFINE_float("timeout", 3600.0, "Continuous mode: stop after this many seconds without a "
+                   "new checkpoint.")
+flags.mark_flag_as_required("logdir")
+
+_OVERRIDES: list[str] = []
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    try:
+        cfg = config_lib.load_saved(FLAGS.logdir, _OVERRIDES)
+    except (KeyError, ValueError, FileNotFoundError) as e:
+        sys.exit(f"error: {e.args[0] if e.args else e}")
+
+    from tcc.evaluation import runner  # noqa: PLC0415 (heavy imports after parsing)
+    from tcc.training import checkpoints
+
+    if FLAGS.continuous_eval:
+        paths = runner.follow_checkpoints(FLAGS.logdir, cfg.train.max_iters, FLAGS.timeout)
+    else:
+        path = FLAGS.checkpoint or checkpoints.latest_checkpoint(FLAGS.logdir)
+        if path is None:
+            sys.exit(f"error: no checkpoint in {FLAGS.logdir}/checkpoints; train first")
+        paths = [path]
+    records = []
+    for path in paths:
+        logging.info("Evaluating %s", path)
+        records.extend(runner.evaluate_checkpoint(cfg, FLAGS.logdir, path))
+    print(runner.format_table(records))
+    print(f"\nmetrics: {FLAGS.logdir}/eval/metrics.jsonl  |  tensorboard --logdir={FLAGS.logdir}")
+
+
+def run() -> None:
+    """Console entry point."""
+    app.run(main, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,91 @@
+"""Per-video embeddings of a split to one `.npz`:
+
+  python -m tcc.extract_embeddings --logdir=DIR --dataset=NAME --split=val --output=FILE.npz
+
+The file holds, for N videos, `names` [N] (str), `seq_lens` [N], and per video i the arrays
+`embs_i` float32 [T_i, D], `frame_indices_i` int32 [T_i] and `labels_i` int32 [T_i] (-1 where
+unlabelled); no pickled objects. Works on any records, labelled or not (e.g. your own converted
+videos: `--config.data.path=DIR`). `--stride=k` keeps every k-th frame.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+from absl import app, flags, logging
+
+from tcc import config as config_lib
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("logdir", None, "Training run directory.")
+flags.DEFINE_string("dataset", None, "Dataset name (default: the first of config.datasets).")
+flags.DEFINE_string("split", "val", "Split to embed.")
+flags.DEFINE_string("output", None, "Output .npz path.")
+flags.DEFINE_integer("stride", 1, "Embed every k-th frame.")
+flags.DEFINE_string("checkpoint", None, "Checkpoint path (default: the newest in logdir).")
+flags.mark_flags_as_required(["logdir", "output"])
+
+_OVERRIDES: list[str] = []
+
+
+def save_npz(path: str, split) -> None:
+    """Writes an `EmbeddedSplit` as a pickle-free `.npz`, atomically."""
+    arrays = {"names": np.array(split.names, dtype=str), "seq_lens": np.array(split.seq_lens)}
+    for i in range(len(split.names)):
+        arrays[f"embs_{i}"] = split.embs[i]
+        arrays[f"frame_indices_{i}"] = split.frame_indices[i]
+        arrays[f"labels_{i}"] = split.labels[i]
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def load_npz(path: str) -> dict[str, list]:
+    """Reads a file written by `save_npz`: {names, seq_lens, embs, frame_indices, labels}."""
+    with np.load(path, allow_pickle=False) as data:
+        n = len(data["names"])
+        return {
+            "names": [str(x) for x in data["names"]],
+            "seq_lens": data["seq_lens"].tolist(),
+            "embs": [data[f"embs_{i}"] for i in range(n)],
+            "frame_indices": [data[f"frame_indices_{i}"] for i in range(n)],
+            "labels": [data[f"labels_{i}"] for i in range(n)],
+        }
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    try:
+        cfg = config_lib.load_saved(FLAGS.logdir, _OVERRIDES)
+    except (KeyError, ValueError, FileNotFoundError) as e:
+        sys.exit(f"error: {e.args[0] if e.args else e}")
+    from tcc.evaluation import embed as embed_lib  # noqa: PLC0415
+    from tcc.evaluation import runner
+    from tcc.training import checkpoints
+
+    path = FLAGS.checkpoint or checkpoints.latest_checkpoint(FLAGS.logdir)
+    if path is None:
+        sys.exit(f"error: no checkpoint in {FLAGS.logdir}/checkpoints; train first")
+    dataset = FLAGS.dataset or cfg.datasets[0]
+    from tcc.datasets import pipeline
+
+    root = pipeline.data_root(cfg)
+    model = runner.restore_model(cfg, path, root)
+    split = embed_lib.embed_split(
+        embed_lib.model_embed_fn(model), cfg, dataset, FLAGS.split, stride=FLAGS.stride, root=root
+    )
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
+    save_npz(FLAGS.output, split)
+    logging.info("Wrote %d videos of %s/%s to %s", len(split.names), dataset, FLAGS.split,
+                 FLAGS.output)
+
+
+def run() -> None:
+    """Console entry point."""
+    app.run(main, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+
+
+if __name__ == "__main__":
+    run()

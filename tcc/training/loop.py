@@ -1,0 +1,259 @@
+"""The training loop: distributed steps, checkpoints, resume, summaries, progress, NaN guard.
+
+`train(cfg)` runs the algorithm `cfg.training_algo` for `cfg.train.max_iters` steps under the
+strategy `cfg.strategy`, in `cfg.logdir`:
+
+- resumes from the newest checkpoint in the logdir (same step, same optimizer state), refusing a
+  config that changes what is trained;
+- saves a checkpoint every `checkpoint.save_interval` steps, at the end, and when interrupted by
+  SIGTERM or Ctrl-C (then exits; the same command resumes);
+- stops with `NonFiniteLossError` when the loss or the gradient norm is NaN/Inf, without saving,
+  so the newest checkpoint is the last good one;
+- writes TensorBoard scalars (every loss term, lr, gradient norm, frames/s) to `<logdir>/train`
+  every `logging.report_interval` steps, with a progress line (rate, ETA), and an alignment
+  picture of two training videos every `train.visualize_interval` steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import signal
+import time
+
+import keras
+import ml_collections
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tcc import config as config_lib
+from tcc.algos import build_algorithm
+from tcc.datasets import pipeline, records
+from tcc.training import checkpoints, summaries
+from tcc.training.optimizers import build_optimizer
+from tcc.training.precision import set_precision
+from tcc.training.strategy import build_strategy
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss or the gradients became NaN or Inf."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """Training stopped on SIGTERM / SIGINT after saving a checkpoint."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a finished `train` call did."""
+
+    logdir: str
+    start_step: int
+    final_step: int
+    last_losses: dict[str, float]
+    frames_per_second: float
+    history: list[dict[str, float]] = dataclasses.field(default_factory=list)  # every step
+
+
+class _StopFlag:
+    """Records SIGTERM / SIGINT so the loop can save and stop between steps."""
+
+    def __init__(self):
+        self.signum = 0
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: signals cannot be caught here
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        del frame
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def count_phases(cfg: ml_collections.ConfigDict, root: str) -> int:
+    """The number of phase classes in the training split of `cfg.datasets` (max id + 1)."""
+    top = -1
+    for name in cfg.datasets:
+        for video in records.read_split(root, name, "train", decode=False, kind=cfg.data.input_kind):
+            if len(video["frame_labels"]):
+                top = max(top, int(video["frame_labels"].max()))
+    if top < 1:
+        raise ValueError(
+            f"supervised training needs phase labels, but the train split of {list(cfg.datasets)} "
+            f"under {root} has none; label the videos (see docs/data.md) or pick another algo"
+        )
+    return top + 1
+
+
+def prepare_config(cfg: ml_collections.ConfigDict, root: str) -> ml_collections.ConfigDict:
+    """Fills values the data decides (the number of phases for the supervised baseline)."""
+    if cfg.training_algo == "supervised" and cfg.classification.num_classes == 0:
+        cfg.classification.num_classes = count_phases(cfg, root)
+    return cfg
+
+
+def build_model_and_optimizer(
+    cfg: ml_collections.ConfigDict, strategy: tf.distribute.Strategy, feature_dim: int | None = None
+):
+    """Creates and builds the algorithm and its optimizer inside the strategy's scope."""
+    with strategy.scope():
+        model = build_algorithm(cfg)
+        model.build_with_dummy_batch(cfg.train.num_frames, feature_dim=feature_dim)
+        optimizer = build_optimizer(cfg.optimizer, max_iters=cfg.train.max_iters)
+        model.compile(optimizer=optimizer)
+        model.optimizer.build(model.trainable_variables)
+        if cfg.jit_compile:
+            model.enable_xla()
+    return model, model.optimizer
+
+
+def _distributed_step(model, strategy):
+    @tf.function
+    def step(iterator):
+        batch = next(iterator)
+        out = strategy.run(model.train_step, args=(batch,))
+        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                for k, v in out.items()}
+
+    return step
+
+
+def train(cfg: ml_collections.ConfigDict) -> TrainResult:
+    """Trains `cfg.training_algo` as configured; see the module docstring."""
+    logdir = cfg.logdir
+    keras.utils.set_random_seed(cfg.seed)
+    set_precision(cfg.mixed_precision)
+    strategy = build_strategy(cfg.strategy, cfg.tpu)
+    checkpoints.check_resumable_config(cfg, logdir)
+    root = pipeline.data_root(cfg)
+    cfg = prepare_config(cfg, root)
+    global_batch = cfg.train.batch_size
+    replicas = strategy.num_replicas_in_sync
+    if global_batch % replicas:
+        raise ValueError(
+            f"train.batch_size={global_batch} must be divisible by the {replicas} replicas"
+        )
+    config_lib.save(cfg, logdir)
+    dataset = strategy.distribute_datasets_from_function(
+        lambda ctx: pipeline.make_train_dataset(
+            cfg, batch_size=ctx.get_per_replica_batch_size(global_batch), input_context=ctx,
+            seed=cfg.seed, root=root,
+        )
+    )
+    feature_dim = None
+    if cfg.data.input_kind == "features":
+        local = pipeline.make_train_dataset(cfg, batch_size=1, seed=cfg.seed, root=root)
+        feature_dim = local.element_spec["frames"].shape[-1]
+    model, optimizer = build_model_and_optimizer(cfg, strategy, feature_dim)
+    ckpt = checkpoints.Checkpointer(logdir, model, optimizer, cfg.checkpoint.max_to_keep)
+    start = ckpt.restore_latest()
+    writer = tf.summary.create_file_writer(os.path.join(logdir, "train"))
+    frames_per_step = global_batch * cfg.train.num_frames * cfg.data.num_steps
+    logging.info(
+        "Training %s on %s for %d steps (from step %d), %d replica(s), logdir %s.",
+        cfg.training_algo, ", ".join(cfg.datasets), cfg.train.max_iters, start, replicas, logdir,
+    )
+    run = _Run(cfg, model, optimizer, ckpt, writer, root, frames_per_step)
+    return run.loop(iter(dataset), _distributed_step(model, strategy), start)
+
+
+class _Run:
+    """State of one training run between steps (timing, summaries, saving)."""
+
+    def __init__(self, cfg, model, optimizer, ckpt, writer, root, frames_per_step):
+        self.cfg, self.model, self.optimizer, self.ckpt = cfg, model, optimizer, ckpt
+        self.writer, self.root, self.frames_per_step = writer, root, frames_per_step
+        self._viz_iter = None
+        self.fps = 0.0
+
+    def loop(self, iterator, step_fn, start: int) -> TrainResult:
+        cfg = self.cfg
+        max_iters = cfg.train.max_iters
+        values: dict[str, float] = {}
+        history: list[dict[str, float]] = []
+        window_start, window_steps = time.perf_counter(), 0
+        step = start
+        with _StopFlag() as stop:
+            while step < max_iters:
+                out = step_fn(iterator)
+                values = {k: float(v) for k, v in out.items()}
+                history.append(values)
+                step += 1
+                window_steps += 1
+                self._check_finite(values, step)
+                if step % cfg.logging.report_interval == 0 or step == max_iters:
+                    elapsed = time.perf_counter() - window_start
+                    self._report(step, values, window_steps / max(elapsed, 1e-9))
+                    window_start, window_steps = time.perf_counter(), 0
+                if cfg.train.visualize_interval and step % cfg.train.visualize_interval == 0:
+                    self._visualize(step)
+                if step % cfg.checkpoint.save_interval == 0:
+                    self.ckpt.save(step)
+                if stop.signum:
+                    self.ckpt.save(step)
+                    self.writer.flush()
+                    raise TrainingInterrupted(
+                        f"interrupted by signal {stop.signum} at step {step}; checkpoint saved "
+                        f"in {self.cfg.logdir}. Run the same command again to resume.",
+                        stop.signum,
+                    )
+        self.ckpt.save(step)
+        self.writer.flush()
+        return TrainResult(cfg.logdir, start, step, values, self.fps, history)
+
+    def _check_finite(self, values: dict[str, float], step: int) -> None:
+        bad = [k for k in ("loss", "grad_norm") if not math.isfinite(values.get(k, 0.0))]
+        if bad:
+            last = self.ckpt.manager.latest_checkpoint or "none (no checkpoint was saved yet)"
+            raise NonFiniteLossError(
+                f"{' and '.join(bad)} became {values[bad[0]]} at step {step}; training stopped "
+                f"without saving. Last good checkpoint: {last}. Try a lower "
+                "optimizer.lr.initial_lr, optimizer.clipnorm > 0, or check the input data."
+            )
+
+    def _report(self, step: int, values: dict[str, float], steps_per_sec: float) -> None:
+        lr = float(np.asarray(keras.ops.convert_to_numpy(self.optimizer.learning_rate)))
+        self.fps = steps_per_sec * self.frames_per_step
+        eta = (self.cfg.train.max_iters - step) / max(steps_per_sec, 1e-9)
+        terms = " ".join(f"{k}={v:.4f}" for k, v in values.items() if k != "grad_norm")
+        logging.info(
+            "step %d/%d %s grad_norm=%.3g lr=%.3g | %.2f steps/s %.0f frames/s | ETA %s",
+            step, self.cfg.train.max_iters, terms, values.get("grad_norm", 0.0), lr,
+            steps_per_sec, self.fps, _format_seconds(eta),
+        )
+        scalars = {f"loss/{k}": v for k, v in values.items() if k != "grad_norm"}
+        scalars.update({"grad_norm": values.get("grad_norm", 0.0), "learning_rate": lr,
+                        "frames_per_second": self.fps, "steps_per_second": steps_per_sec})
+        summaries.write_scalars(self.writer, step, scalars)
+
+    def _visualize(self, step: int) -> None:
+        if self._viz_iter is None:
+            viz = pipeline.make_train_dataset(self.cfg, batch_size=2, seed=self.cfg.seed + 1,
+                                              root=self.root)
+            self._viz_iter = iter(viz)
+        batch = next(self._viz_iter)
+        embs = self.model(batch, training=False).numpy()
+        names = [n.decode() for n in batch["names"].numpy()]
+        summaries.write_alignment_image(self.writer, step, embs, names)
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h:d}:{m:02d}:{s:02d}"

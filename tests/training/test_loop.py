@@ -1,0 +1,146 @@
+"""Tests for the training loop: every algorithm, learning, resume, NaN guard, interruption."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import tiny_config
+
+from tcc.algos import ALGORITHMS
+from tcc.algos.alignment import Alignment
+from tcc.training import checkpoints, loop
+
+
+@pytest.mark.parametrize("algo", ["alignment", "sal", "tcn", "combined", "supervised"])
+def test_every_algorithm_trains_a_few_steps_with_finite_losses(tiny_root, tmp_path, algo):
+    overrides = {"training_algo": algo, "train.max_iters": 2}
+    if algo == "combined":
+        overrides.update({"combined.sal_loss_weight": 0.5, "combined.tcn_loss_weight": 0.5})
+    cfg = tiny_config(tiny_root, str(tmp_path / algo), **overrides)
+    result = loop.train(cfg)
+    assert result.final_step == 2
+    assert all(math.isfinite(v) for v in result.last_losses.values())
+    expected_terms = {
+        "alignment": {"alignment_loss"}, "sal": {"sal_loss"}, "tcn": {"tcn_loss"},
+        "combined": {"alignment_loss", "sal_loss", "tcn_loss"},
+        "supervised": {"classification_loss"},
+    }[algo]
+    assert expected_terms <= set(result.last_losses)
+    assert checkpoints.latest_checkpoint(str(tmp_path / algo)).endswith("ckpt-2")
+
+
+def test_supervised_loss_goes_down_on_an_easy_task(tiny_root, tmp_path):
+    cfg = tiny_config(
+        tiny_root, str(tmp_path), training_algo="supervised", **{
+            "train.max_iters": 40, "optimizer.lr.initial_lr": 3e-3, "checkpoint.save_interval": 100,
+        }
+    )
+    history = [h["classification_loss"] for h in loop.train(cfg).history]
+    assert np.mean(history[-5:]) < 0.6 * np.mean(history[:5])
+
+
+def test_alignment_loss_goes_down_on_an_easy_task(tiny_root, tmp_path):
+    cfg = tiny_config(
+        tiny_root, str(tmp_path), **{
+            "train.max_iters": 40, "optimizer.lr.initial_lr": 1e-3, "checkpoint.save_interval": 100,
+        }
+    )
+    history = [h["alignment_loss"] for h in loop.train(cfg).history]
+    assert np.mean(history[-8:]) < 0.8 * np.mean(history[:8])
+
+
+def test_resume_continues_at_the_saved_step_with_the_saved_optimizer_state(tiny_root, tmp_path):
+    logdir = str(tmp_path)
+    first = loop.train(tiny_config(tiny_root, logdir, **{"train.max_iters": 2}))
+    assert (first.start_step, first.final_step) == (0, 2)
+    saved = tf.train.load_checkpoint(checkpoints.latest_checkpoint(logdir))
+
+    cfg = tiny_config(tiny_root, logdir, **{"train.max_iters": 2})
+    strategy = tf.distribute.get_strategy()
+    model, optimizer = loop.build_model_and_optimizer(cfg, strategy)
+    ckpt = checkpoints.Checkpointer(logdir, model, optimizer)
+    assert ckpt.restore_latest() == 2
+    assert int(optimizer.iterations) == 2
+    for key, var in checkpoints.variable_dict(optimizer.variables).items():
+        stored = saved.get_tensor(f"optimizer/{key}/.ATTRIBUTES/VARIABLE_VALUE")
+        np.testing.assert_array_equal(np.asarray(var), stored)
+
+    second = loop.train(tiny_config(tiny_root, logdir, **{"train.max_iters": 4}))
+    assert (second.start_step, second.final_step) == (2, 4)
+
+
+def test_resume_refuses_a_conflicting_config(tiny_root, tmp_path):
+    loop.train(tiny_config(tiny_root, str(tmp_path), **{"train.max_iters": 1}))
+    with pytest.raises(checkpoints.ConfigConflictError, match="alignment.loss_type"):
+        loop.train(tiny_config(tiny_root, str(tmp_path), **{"alignment.loss_type": "regression_mse"}))
+
+
+class _NanAfterThree(Alignment):
+    """Alignment whose loss becomes NaN from the fourth step on (a fault injection)."""
+
+    def compute_losses(self, batch, embs, training):
+        terms = super().compute_losses(batch, embs, training)
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is None:  # the dummy build step before compile()
+            return terms
+        poison = tf.where(optimizer.iterations >= 3, np.nan, 0.0)
+        return {k: v + poison for k, v in terms.items()}
+
+
+if "test_nan_after_three" not in ALGORITHMS:
+    ALGORITHMS.register("test_nan_after_three")(_NanAfterThree)
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny_root, tmp_path):
+    cfg = tiny_config(tiny_root, str(tmp_path), training_algo="test_nan_after_three",
+                      **{"train.max_iters": 10})
+    with pytest.raises(loop.NonFiniteLossError, match=r"at step 4.*ckpt-2"):
+        loop.train(cfg)
+    latest = checkpoints.latest_checkpoint(str(tmp_path))
+    assert latest.endswith("ckpt-2")
+    reader = tf.train.load_checkpoint(latest)
+    for name in reader.get_variable_to_shape_map():
+        value = reader.get_tensor(name)
+        if np.issubdtype(np.asarray(value).dtype, np.floating):
+            assert np.all(np.isfinite(value)), name
+
+
+def _train_command(root: str, logdir: str, max_iters: int) -> list[str]:
+    return [
+        sys.executable, "-m", "tcc.train", "--alsologtostderr", f"--logdir={logdir}",
+        f"--config.data.path={root}", "--config.datasets=[tiny]", "--config.data.image_size=32",
+        "--config.train.batch_size=2", "--config.train.num_frames=6",
+        f"--config.train.max_iters={max_iters}", "--config.checkpoint.save_interval=1000",
+        "--config.model.embedding_size=8", "--config.model.conv_embedder.conv_layers=[[16,3,True]]",
+        "--config.model.conv_embedder.fc_layers=[16]", "--config.train.visualize_interval=0",
+        "--config.logging.report_interval=1",
+    ]
+
+
+def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tiny_root, tmp_path):
+    logdir = str(tmp_path / "run")
+    command = _train_command(tiny_root, logdir, 100000)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    for line in proc.stdout:
+        if "step 3/" in line or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, out[-2000:]
+    assert "checkpoint saved" in out
+    stopped_at = int(checkpoints.latest_checkpoint(logdir).rsplit("-", 1)[1])
+    assert stopped_at >= 3
+
+    resumed = subprocess.run(_train_command(tiny_root, logdir, stopped_at + 2),
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"step {stopped_at}" in resumed.stderr
+    assert checkpoints.latest_checkpoint(logdir).endswith(f"ckpt-{stopped_at + 2}")
+    assert os.path.isfile(os.path.join(logdir, "config.json"))
