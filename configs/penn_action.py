@@ -13,9 +13,19 @@ stride 5 as the original evaluation did for Penn Action.
 from tcc.config import get_default_config
 
 PENN_ACTION_CLASSES = [
-    "baseball_pitch", "baseball_swing", "bench_press", "bowling", "clean_and_jerk",
-    "golf_swing", "jumping_jacks", "pullups", "pushups", "situp", "squats",
-    "tennis_forehand", "tennis_serve",
+    "baseball_pitch",
+    "baseball_swing",
+    "bench_press",
+    "bowling",
+    "clean_and_jerk",
+    "golf_swing",
+    "jumping_jacks",
+    "pullups",
+    "pushups",
+    "situp",
+    "squats",
+    "tennis_forehand",
+    "tennis_serve",
 ]
 
 

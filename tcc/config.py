@@ -88,8 +88,14 @@ def get_default_config() -> ConfigDict:
     c.eval.batch_size = 1
     c.eval.num_frames = 32  # frames per eval chunk
     c.eval.val_iters = 4
-    c.eval.tasks = ["algo_loss", "kendalls_tau", "phase_classification", "phase_progression",
-                    "few_shot", "retrieval"]
+    c.eval.tasks = [
+        "algo_loss",
+        "kendalls_tau",
+        "phase_classification",
+        "phase_progression",
+        "few_shot",
+        "retrieval",
+    ]
     c.eval.kendalls_tau_stride = 2
     c.eval.kendalls_tau_distance = "sqeuclidean"
     c.eval.classification_fractions = [0.1, 0.5, 1.0]
@@ -310,7 +316,7 @@ def split_override_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     while i < len(args):
         arg = args[i]
         if arg.startswith("--config."):
-            body = arg[len("--config."):]
+            body = arg[len("--config.") :]
             if "=" not in body and i + 1 < len(args):
                 body = f"{body}={args[i + 1]}"
                 i += 1
@@ -361,8 +367,11 @@ def _merge(cfg: ConfigDict, data: dict, source: str, prefix: str = "") -> None:
 def diff(a: ConfigDict, b: ConfigDict) -> list[str]:
     """Keys whose values differ between two configs, as 'key: a -> b' lines."""
     fa, fb = _flatten_values(a), _flatten_values(b)
-    return [f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}" for k in sorted(set(fa) | set(fb))
-            if fa.get(k) != fb.get(k)]
+    return [
+        f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}"
+        for k in sorted(set(fa) | set(fb))
+        if fa.get(k) != fb.get(k)
+    ]
 
 
 def _flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:

@@ -19,8 +19,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("logdir", None, "Training run directory (holds config.json, checkpoints/).")
 flags.DEFINE_bool("continuous_eval", False, "Follow new checkpoints until training's last step.")
 flags.DEFINE_string("checkpoint", None, "Evaluate this checkpoint path instead of the newest.")
-flags.DEFINE_float("timeout", 3600.0, "Continuous mode: stop after this many seconds without a "
-                   "new checkpoint.")
+flags.DEFINE_float(
+    "timeout", 3600.0, "Continuous mode: stop after this many seconds without a new checkpoint."
+)
 flags.mark_flag_as_required("logdir")
 
 _OVERRIDES: list[str] = []

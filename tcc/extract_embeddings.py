@@ -78,8 +78,9 @@ def main(argv: list[str]) -> None:
     )
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
     save_npz(FLAGS.output, split)
-    logging.info("Wrote %d videos of %s/%s to %s", len(split.names), dataset, FLAGS.split,
-                 FLAGS.output)
+    logging.info(
+        "Wrote %d videos of %s/%s to %s", len(split.names), dataset, FLAGS.split, FLAGS.output
+    )
 
 
 def run() -> None:

@@ -18,10 +18,12 @@ from tcc import config as config_lib
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("config", None, "Path to a config file (configs/*.py); default: the demo.")
-flags.DEFINE_string("logdir", None, "Run directory (checkpoints, TensorBoard, config.json); "
-                    "default: config.logdir.")
+flags.DEFINE_string(
+    "logdir", None, "Run directory (checkpoints, TensorBoard, config.json); default: config.logdir."
+)
 
 _OVERRIDES: list[str] = []
+
 
 def main(argv: list[str]) -> None:
     del argv
@@ -46,9 +48,12 @@ def main(argv: list[str]) -> None:
     logging.info(
         "Done: steps %d -> %d, last losses %s, %.0f frames/s. Logdir: %s. Evaluate with "
         "`python -m tcc.evaluate --logdir=%s`.",
-        result.start_step, result.final_step,
-        {k: round(v, 4) for k, v in result.last_losses.items()}, result.frames_per_second,
-        result.logdir, result.logdir,
+        result.start_step,
+        result.final_step,
+        {k: round(v, 4) for k, v in result.last_losses.items()},
+        result.frames_per_second,
+        result.logdir,
+        result.logdir,
     )
 
 

@@ -10,8 +10,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
-def write_tiny_records(root: str, name: str = "tiny", num_train: int = 6, num_val: int = 3,
-                       size: int = 32, seed: int = 0, labelled: bool = True) -> str:
+def write_tiny_records(
+    root: str,
+    name: str = "tiny",
+    num_train: int = 6,
+    num_val: int = 3,
+    size: int = 32,
+    seed: int = 0,
+    labelled: bool = True,
+) -> str:
     """Writes a tiny learnable 3-phase dataset: a bar grows from left to right over time.
 
     Frame t of a T-frame video fills the left (t+1)/T of the image, on a per-video random

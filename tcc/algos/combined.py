@@ -32,8 +32,9 @@ class Combined(Algorithm):
         }
         if not any(v > 0 for v in self.weights_by_term.values()):
             raise ValueError(
-                "combined needs at least one positive weight among combined.alignment_loss_weight, "
-                f"combined.sal_loss_weight, combined.tcn_loss_weight; received {self.weights_by_term}"
+                "combined needs at least one positive weight among "
+                "combined.alignment_loss_weight, combined.sal_loss_weight, "
+                f"combined.tcn_loss_weight; received {self.weights_by_term}"
             )
         self.sal_head = build_sal_head(self.cfg) if self.weights_by_term["sal_loss"] > 0 else None
 

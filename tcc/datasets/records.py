@@ -115,9 +115,7 @@ def serialize_example(example: VideoExample, jpeg_quality: int = 95) -> bytes:
         feats = np.asarray(example.features, np.float32)
         feats = feats.reshape(len(feats), -1)
         if len(feats) != n:
-            raise RecordError(
-                f"video {example.name!r}: {len(feats)} feature rows but {n} frames"
-            )
+            raise RecordError(f"video {example.name!r}: {len(feats)} feature rows but {n} frames")
         context["num_features"] = _ints([feats.shape[1]])
         feature_lists["features"] = tf.train.FeatureList(feature=[_floats(r) for r in feats])
     if example.frame_labels is not None:
@@ -252,9 +250,7 @@ def parse_example(serialized: tf.Tensor, kind: str = "frames") -> dict[str, tf.T
         data = seq["features"].to_tensor()
     num = tf.shape(data, out_type=tf.int32)[0]
     labels = tf.cast(seq["frame_labels"].flat_values, tf.int32)
-    labels = tf.cond(
-        tf.size(labels) > 0, lambda: labels, lambda: -tf.ones([num], tf.int32)
-    )
+    labels = tf.cond(tf.size(labels) > 0, lambda: labels, lambda: -tf.ones([num], tf.int32))
     tf.debugging.assert_equal(
         tf.size(labels),
         num,

@@ -108,6 +108,11 @@ def embed_split(
     elapsed = time.perf_counter() - start
     logging.info(
         "Embedded %s/%s: %d videos, %d frames in %.1fs (%.0f frames/s).",
-        dataset, split, len(out.names), frames_done, elapsed, frames_done / max(elapsed, 1e-9),
+        dataset,
+        split,
+        len(out.names),
+        frames_done,
+        elapsed,
+        frames_done / max(elapsed, 1e-9),
     )
     return out

@@ -3,7 +3,8 @@
 Used by `python -m tcc.evaluate`; callable from Python:
 
   cfg = tcc.config.load_saved(logdir)
-  records = runner.evaluate_checkpoint(cfg, logdir, tcc.training.checkpoints.latest_checkpoint(logdir))
+  path = tcc.training.checkpoints.latest_checkpoint(logdir)
+  records = runner.evaluate_checkpoint(cfg, logdir, path)
 """
 
 from __future__ import annotations
@@ -79,7 +80,10 @@ def evaluate_dataset(ctx: EvalContext) -> dict[str, float]:
 
 
 def evaluate_checkpoint(
-    cfg: ml_collections.ConfigDict, logdir: str, checkpoint_path: str, root: str | None = None,
+    cfg: ml_collections.ConfigDict,
+    logdir: str,
+    checkpoint_path: str,
+    root: str | None = None,
 ) -> list[dict]:
     """Evaluates one checkpoint on every dataset of `cfg.datasets`.
 
@@ -101,8 +105,11 @@ def evaluate_checkpoint(
     needs_train = any(t in _TRAIN_TASKS for t in cfg.eval.tasks) and "train" in cfg.eval.splits
     for dataset in cfg.datasets:
         val = embed_lib.embed_split(embed_fn, cfg, dataset, "val", root=root)
-        train = embed_lib.embed_split(embed_fn, cfg, dataset, "train", root=root) if needs_train \
+        train = (
+            embed_lib.embed_split(embed_fn, cfg, dataset, "train", root=root)
+            if needs_train
             else None
+        )
         ctx = EvalContext(cfg, dataset, train, val, model=model, root=root)
         metrics = evaluate_dataset(ctx)
         record = {"step": step, "dataset": dataset, "split": "val", "metrics": metrics}
@@ -138,14 +145,20 @@ def format_table(records: list[dict]) -> str:
     """A plain-text table: one row per metric, one column per (dataset, step)."""
     keys = sorted({k for r in records for k in r["metrics"] if not k.endswith("_ci95")})
     columns = [f"{r['dataset']}@{r['step']}" for r in records]
-    rows = [[k, *(f"{r['metrics'][k]:.4f}" if k in r["metrics"] else "-" for r in records)]
-            for k in keys]
+    rows = [
+        [k, *(f"{r['metrics'][k]:.4f}" if k in r["metrics"] else "-" for r in records)]
+        for k in keys
+    ]
     header = ["metric", *columns]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+        for i, h in enumerate(header)
+    ]
 
     def line(cells: list[str]) -> str:
-        return "  ".join([cells[0].ljust(widths[0])] +
-                         [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)])
+        return "  ".join(
+            [cells[0].ljust(widths[0])]
+            + [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        )
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])

@@ -61,7 +61,10 @@ def phase_classification_task(ctx: EvalContext) -> dict[str, float]:
     """SVM per-frame phase accuracy on val when trained on fractions of the train videos."""
     train = _require_train(ctx, "phase_classification")
     result = phase_classification(
-        train.embs, _labels_or_none(train), ctx.val.embs, _labels_or_none(ctx.val),
+        train.embs,
+        _labels_or_none(train),
+        ctx.val.embs,
+        _labels_or_none(ctx.val),
         fractions=tuple(ctx.cfg.eval.classification_fractions),
     )
     return {f"phase_classification@{f}": float(v) for f, v in result.items()}
@@ -84,8 +87,13 @@ def few_shot_task(ctx: EvalContext) -> dict[str, float]:
     max_k = sum(1 for lab in train.labels if (lab >= 0).any())
     ks = tuple(k for k in ctx.cfg.eval.few_shot_num_labeled if k <= max_k)
     result = few_shot_classification(
-        train.embs, _labels_or_none(train), ctx.val.embs, _labels_or_none(ctx.val),
-        num_labeled=ks, episodes=int(ctx.cfg.eval.few_shot_num_episodes), seed=int(ctx.cfg.seed) + 42,
+        train.embs,
+        _labels_or_none(train),
+        ctx.val.embs,
+        _labels_or_none(ctx.val),
+        num_labeled=ks,
+        episodes=int(ctx.cfg.eval.few_shot_num_episodes),
+        seed=int(ctx.cfg.seed) + 42,
     )
     ctx.extras["few_shot_curve"] = result
     metrics = {f"few_shot@{k}": float(mean) for k, (mean, _) in result.items()}
@@ -96,7 +104,9 @@ def few_shot_task(ctx: EvalContext) -> dict[str, float]:
 @TASKS.register("retrieval")
 def retrieval_task(ctx: EvalContext) -> dict[str, float]:
     """Fine-grained frame retrieval: same-phase precision among the K nearest other-video frames."""
-    result = retrieval_ap(ctx.val.embs, _labels_or_none(ctx.val), ks=tuple(ctx.cfg.eval.retrieval_ks))
+    result = retrieval_ap(
+        ctx.val.embs, _labels_or_none(ctx.val), ks=tuple(ctx.cfg.eval.retrieval_ks)
+    )
     return {f"retrieval_ap@{k}": float(v) for k, v in result.items()}
 
 
@@ -109,8 +119,13 @@ def algo_loss_task(ctx: EvalContext) -> dict[str, float]:
         raise ValueError("algo_loss needs the model; it is only available from tcc.evaluate")
     cfg = ctx.cfg
     ds = pipeline.make_train_dataset(
-        cfg, split=ctx.val.split, batch_size=cfg.train.batch_size, seed=cfg.seed, root=ctx.root,
-        datasets=[ctx.dataset], augment=False,
+        cfg,
+        split=ctx.val.split,
+        batch_size=cfg.train.batch_size,
+        seed=cfg.seed,
+        root=ctx.root,
+        datasets=[ctx.dataset],
+        augment=False,
     )
     values = []
     for batch, _ in zip(ds, range(int(cfg.eval.val_iters)), strict=False):

@@ -23,9 +23,17 @@ from tcc import config as config_lib
 
 # Keys that may change when a run is resumed; any other difference is refused.
 RESUMABLE_KEYS = (
-    "logdir", "train.max_iters", "train.visualize_interval", "checkpoint.", "logging.", "eval.",
-    "data.num_parallel_calls", "data.num_prefetch_batches", "data.shuffle_queue_size",
-    "data.cache_dir", "data.path",
+    "logdir",
+    "train.max_iters",
+    "train.visualize_interval",
+    "checkpoint.",
+    "logging.",
+    "eval.",
+    "data.num_parallel_calls",
+    "data.num_prefetch_batches",
+    "data.shuffle_queue_size",
+    "data.cache_dir",
+    "data.path",
 )
 
 
@@ -53,8 +61,7 @@ def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
         return
     saved = config_lib.load_saved(logdir)
     diffs = [
-        d for d in config_lib.diff(saved, cfg)
-        if not any(d.startswith(k) for k in RESUMABLE_KEYS)
+        d for d in config_lib.diff(saved, cfg) if not any(d.startswith(k) for k in RESUMABLE_KEYS)
     ]
     if diffs:
         raise ConfigConflictError(
@@ -104,7 +111,9 @@ class Checkpointer:
             step=self.step,
         )
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, checkpoint_dir(logdir), max_to_keep=max_to_keep,
+            self.checkpoint,
+            checkpoint_dir(logdir),
+            max_to_keep=max_to_keep,
             checkpoint_name="ckpt",
         )
 

@@ -89,7 +89,9 @@ def count_phases(cfg: ml_collections.ConfigDict, root: str) -> int:
     """The number of phase classes in the training split of `cfg.datasets` (max id + 1)."""
     top = -1
     for name in cfg.datasets:
-        for video in records.read_split(root, name, "train", decode=False, kind=cfg.data.input_kind):
+        for video in records.read_split(
+            root, name, "train", decode=False, kind=cfg.data.input_kind
+        ):
             if len(video["frame_labels"]):
                 top = max(top, int(video["frame_labels"].max()))
     if top < 1:
@@ -127,8 +129,9 @@ def _distributed_step(model, strategy):
     def step(iterator):
         batch = next(iterator)
         out = strategy.run(model.train_step, args=(batch,))
-        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
-                for k, v in out.items()}
+        return {
+            k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in out.items()
+        }
 
     return step
 
@@ -151,8 +154,11 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     config_lib.save(cfg, logdir)
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: pipeline.make_train_dataset(
-            cfg, batch_size=ctx.get_per_replica_batch_size(global_batch), input_context=ctx,
-            seed=cfg.seed, root=root,
+            cfg,
+            batch_size=ctx.get_per_replica_batch_size(global_batch),
+            input_context=ctx,
+            seed=cfg.seed,
+            root=root,
         )
     )
     feature_dim = None
@@ -166,7 +172,12 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     frames_per_step = global_batch * cfg.train.num_frames * cfg.data.num_steps
     logging.info(
         "Training %s on %s for %d steps (from step %d), %d replica(s), logdir %s.",
-        cfg.training_algo, ", ".join(cfg.datasets), cfg.train.max_iters, start, replicas, logdir,
+        cfg.training_algo,
+        ", ".join(cfg.datasets),
+        cfg.train.max_iters,
+        start,
+        replicas,
+        logdir,
     )
     run = _Run(cfg, model, optimizer, ckpt, writer, root, frames_per_step)
     return run.loop(iter(dataset), _distributed_step(model, strategy), start)
@@ -233,18 +244,31 @@ class _Run:
         terms = " ".join(f"{k}={v:.4f}" for k, v in values.items() if k != "grad_norm")
         logging.info(
             "step %d/%d %s grad_norm=%.3g lr=%.3g | %.2f steps/s %.0f frames/s | ETA %s",
-            step, self.cfg.train.max_iters, terms, values.get("grad_norm", 0.0), lr,
-            steps_per_sec, self.fps, _format_seconds(eta),
+            step,
+            self.cfg.train.max_iters,
+            terms,
+            values.get("grad_norm", 0.0),
+            lr,
+            steps_per_sec,
+            self.fps,
+            _format_seconds(eta),
         )
         scalars = {f"loss/{k}": v for k, v in values.items() if k != "grad_norm"}
-        scalars.update({"grad_norm": values.get("grad_norm", 0.0), "learning_rate": lr,
-                        "frames_per_second": self.fps, "steps_per_second": steps_per_sec})
+        scalars.update(
+            {
+                "grad_norm": values.get("grad_norm", 0.0),
+                "learning_rate": lr,
+                "frames_per_second": self.fps,
+                "steps_per_second": steps_per_sec,
+            }
+        )
         summaries.write_scalars(self.writer, step, scalars)
 
     def _visualize(self, step: int) -> None:
         if self._viz_iter is None:
-            viz = pipeline.make_train_dataset(self.cfg, batch_size=2, seed=self.cfg.seed + 1,
-                                              root=self.root)
+            viz = pipeline.make_train_dataset(
+                self.cfg, batch_size=2, seed=self.cfg.seed + 1, root=self.root
+            )
             self._viz_iter = iter(viz)
         batch = next(self._viz_iter)
         embs = self.model(batch, training=False).numpy()

@@ -15,8 +15,14 @@ def test_default_config_validates_against_itself():
 def test_override_parses_to_the_type_of_the_default():
     cfg = config_lib.apply_overrides(
         config_lib.get_default_config(),
-        ["train.batch_size=7", "optimizer.lr.initial_lr=0.5", "alignment.stochastic_matching=true",
-         "datasets=[a, b]", "eval.classification_fractions=[0.2,1.0]", "alignment.loss_type=foo"],
+        [
+            "train.batch_size=7",
+            "optimizer.lr.initial_lr=0.5",
+            "alignment.stochastic_matching=true",
+            "datasets=[a, b]",
+            "eval.classification_fractions=[0.2,1.0]",
+            "alignment.loss_type=foo",
+        ],
     )
     assert cfg.train.batch_size == 7 and isinstance(cfg.train.batch_size, int)
     assert cfg.optimizer.lr.initial_lr == 0.5

@@ -15,8 +15,14 @@ from tcc.evaluation import runner
 from tcc.training import checkpoints, loop
 
 DOCUMENTED_KEYS = {
-    "kendalls_tau", "phase_classification@0.1", "phase_classification@0.5",
-    "phase_classification@1.0", "phase_progression", "few_shot@1", "retrieval_ap@5", "algo_loss",
+    "kendalls_tau",
+    "phase_classification@0.1",
+    "phase_classification@0.5",
+    "phase_classification@1.0",
+    "phase_progression",
+    "few_shot@1",
+    "retrieval_ap@5",
+    "algo_loss",
 }
 
 
@@ -30,11 +36,13 @@ def trained_logdir(tiny_root, tmp_path_factory) -> str:
 def test_embed_split_covers_every_frame_of_every_video_once(trained_logdir, tiny_root):
     cfg = config_lib.load_saved(trained_logdir)
     model = runner.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), tiny_root)
-    split = embed_lib.embed_split(embed_lib.model_embed_fn(model), cfg, "tiny", "val",
-                                  root=tiny_root)
+    split = embed_lib.embed_split(
+        embed_lib.model_embed_fn(model), cfg, "tiny", "val", root=tiny_root
+    )
     assert len(split.names) == 3
-    for embs, labels, idx, length in zip(split.embs, split.labels, split.frame_indices,
-                                         split.seq_lens, strict=True):
+    for embs, labels, idx, length in zip(
+        split.embs, split.labels, split.frame_indices, split.seq_lens, strict=True
+    ):
         np.testing.assert_array_equal(idx, np.arange(length))
         assert embs.shape == (length, cfg.model.embedding_size)
         np.testing.assert_array_equal(labels, (np.arange(length) * 3) // length)
@@ -46,8 +54,9 @@ def test_restored_model_gives_identical_embeddings_twice(trained_logdir, tiny_ro
     embs = []
     for _ in range(2):
         model = runner.restore_model(cfg, path, tiny_root)
-        split = embed_lib.embed_split(embed_lib.model_embed_fn(model), cfg, "tiny", "val",
-                                      root=tiny_root, max_videos=1)
+        split = embed_lib.embed_split(
+            embed_lib.model_embed_fn(model), cfg, "tiny", "val", root=tiny_root, max_videos=1
+        )
         embs.append(split.embs[0])
     np.testing.assert_array_equal(embs[0], embs[1])
 
@@ -55,7 +64,9 @@ def test_restored_model_gives_identical_embeddings_twice(trained_logdir, tiny_ro
 def test_evaluate_cli_writes_metrics_jsonl_with_documented_keys(trained_logdir):
     result = subprocess.run(
         [sys.executable, "-m", "tcc.evaluate", f"--logdir={trained_logdir}"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "kendalls_tau" in result.stdout  # the printed table
@@ -95,15 +106,26 @@ def test_extract_embeddings_writes_a_pickle_free_npz(trained_logdir, tmp_path):
 
     out = str(tmp_path / "embs.npz")
     result = subprocess.run(
-        [sys.executable, "-m", "tcc.extract_embeddings", f"--logdir={trained_logdir}",
-         "--dataset=tiny", "--split=val", f"--output={out}", "--stride=2"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "tcc.extract_embeddings",
+            f"--logdir={trained_logdir}",
+            "--dataset=tiny",
+            "--split=val",
+            f"--output={out}",
+            "--stride=2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     data = load_npz(out)
     assert len(data["names"]) == 3
-    for embs, idx, labels, length in zip(data["embs"], data["frame_indices"], data["labels"],
-                                         data["seq_lens"], strict=True):
+    for embs, idx, labels, length in zip(
+        data["embs"], data["frame_indices"], data["labels"], data["seq_lens"], strict=True
+    ):
         np.testing.assert_array_equal(idx, np.arange(0, length, 2))
         assert embs.shape[0] == len(idx) == len(labels)
 
@@ -111,7 +133,9 @@ def test_extract_embeddings_writes_a_pickle_free_npz(trained_logdir, tmp_path):
 def test_evaluate_without_a_checkpoint_is_one_clear_error(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tcc.evaluate", f"--logdir={tmp_path}"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error:")

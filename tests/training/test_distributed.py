@@ -87,14 +87,16 @@ _LOOP_SCRIPT = textwrap.dedent(
 
 def _run(script: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 def test_mirrored_two_devices_match_a_single_device_with_the_same_global_batch(tmp_path):
     tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    script = _SCRIPT.format(tests_dir=tests_dir, root=str(tmp_path / "data"),
-                            logdir=str(tmp_path / "run"))
+    script = _SCRIPT.format(
+        tests_dir=tests_dir, root=str(tmp_path / "data"), logdir=str(tmp_path / "run")
+    )
     result = _run(script)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK" in result.stdout
@@ -102,8 +104,9 @@ def test_mirrored_two_devices_match_a_single_device_with_the_same_global_batch(t
 
 def test_training_loop_runs_tcc_under_mirrored_strategy(tmp_path):
     tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    script = _LOOP_SCRIPT.format(tests_dir=tests_dir, root=str(tmp_path / "data"),
-                                 logdir=str(tmp_path / "run"))
+    script = _LOOP_SCRIPT.format(
+        tests_dir=tests_dir, root=str(tmp_path / "data"), logdir=str(tmp_path / "run")
+    )
     result = _run(script)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "LOOP OK" in result.stdout

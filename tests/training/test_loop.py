@@ -27,7 +27,9 @@ def test_every_algorithm_trains_a_few_steps_with_finite_losses(tiny_root, tmp_pa
     assert result.final_step == 2
     assert all(math.isfinite(v) for v in result.last_losses.values())
     expected_terms = {
-        "alignment": {"alignment_loss"}, "sal": {"sal_loss"}, "tcn": {"tcn_loss"},
+        "alignment": {"alignment_loss"},
+        "sal": {"sal_loss"},
+        "tcn": {"tcn_loss"},
         "combined": {"alignment_loss", "sal_loss", "tcn_loss"},
         "supervised": {"classification_loss"},
     }[algo]
@@ -37,9 +39,14 @@ def test_every_algorithm_trains_a_few_steps_with_finite_losses(tiny_root, tmp_pa
 
 def test_supervised_loss_goes_down_on_an_easy_task(tiny_root, tmp_path):
     cfg = tiny_config(
-        tiny_root, str(tmp_path), training_algo="supervised", **{
-            "train.max_iters": 40, "optimizer.lr.initial_lr": 3e-3, "checkpoint.save_interval": 100,
-        }
+        tiny_root,
+        str(tmp_path),
+        training_algo="supervised",
+        **{
+            "train.max_iters": 40,
+            "optimizer.lr.initial_lr": 3e-3,
+            "checkpoint.save_interval": 100,
+        },
     )
     history = [h["classification_loss"] for h in loop.train(cfg).history]
     assert np.mean(history[-5:]) < 0.6 * np.mean(history[:5])
@@ -47,9 +54,13 @@ def test_supervised_loss_goes_down_on_an_easy_task(tiny_root, tmp_path):
 
 def test_alignment_loss_goes_down_on_an_easy_task(tiny_root, tmp_path):
     cfg = tiny_config(
-        tiny_root, str(tmp_path), **{
-            "train.max_iters": 40, "optimizer.lr.initial_lr": 1e-3, "checkpoint.save_interval": 100,
-        }
+        tiny_root,
+        str(tmp_path),
+        **{
+            "train.max_iters": 40,
+            "optimizer.lr.initial_lr": 1e-3,
+            "checkpoint.save_interval": 100,
+        },
     )
     history = [h["alignment_loss"] for h in loop.train(cfg).history]
     assert np.mean(history[-8:]) < 0.8 * np.mean(history[:8])
@@ -78,7 +89,9 @@ def test_resume_continues_at_the_saved_step_with_the_saved_optimizer_state(tiny_
 def test_resume_refuses_a_conflicting_config(tiny_root, tmp_path):
     loop.train(tiny_config(tiny_root, str(tmp_path), **{"train.max_iters": 1}))
     with pytest.raises(checkpoints.ConfigConflictError, match="alignment.loss_type"):
-        loop.train(tiny_config(tiny_root, str(tmp_path), **{"alignment.loss_type": "regression_mse"}))
+        loop.train(
+            tiny_config(tiny_root, str(tmp_path), **{"alignment.loss_type": "regression_mse"})
+        )
 
 
 class _NanAfterThree(Alignment):
@@ -98,8 +111,9 @@ if "test_nan_after_three" not in ALGORITHMS:
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny_root, tmp_path):
-    cfg = tiny_config(tiny_root, str(tmp_path), training_algo="test_nan_after_three",
-                      **{"train.max_iters": 10})
+    cfg = tiny_config(
+        tiny_root, str(tmp_path), training_algo="test_nan_after_three", **{"train.max_iters": 10}
+    )
     with pytest.raises(loop.NonFiniteLossError, match=r"at step 4.*ckpt-2"):
         loop.train(cfg)
     latest = checkpoints.latest_checkpoint(str(tmp_path))
@@ -113,12 +127,22 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny_root, t
 
 def _train_command(root: str, logdir: str, max_iters: int) -> list[str]:
     return [
-        sys.executable, "-m", "tcc.train", "--alsologtostderr", f"--logdir={logdir}",
-        f"--config.data.path={root}", "--config.datasets=[tiny]", "--config.data.image_size=32",
-        "--config.train.batch_size=2", "--config.train.num_frames=6",
-        f"--config.train.max_iters={max_iters}", "--config.checkpoint.save_interval=1000",
-        "--config.model.embedding_size=8", "--config.model.conv_embedder.conv_layers=[[16,3,True]]",
-        "--config.model.conv_embedder.fc_layers=[16]", "--config.train.visualize_interval=0",
+        sys.executable,
+        "-m",
+        "tcc.train",
+        "--alsologtostderr",
+        f"--logdir={logdir}",
+        f"--config.data.path={root}",
+        "--config.datasets=[tiny]",
+        "--config.data.image_size=32",
+        "--config.train.batch_size=2",
+        "--config.train.num_frames=6",
+        f"--config.train.max_iters={max_iters}",
+        "--config.checkpoint.save_interval=1000",
+        "--config.model.embedding_size=8",
+        "--config.model.conv_embedder.conv_layers=[[16,3,True]]",
+        "--config.model.conv_embedder.fc_layers=[16]",
+        "--config.train.visualize_interval=0",
         "--config.logging.report_interval=1",
     ]
 
@@ -138,8 +162,12 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tiny_root, tmp_
     stopped_at = int(checkpoints.latest_checkpoint(logdir).rsplit("-", 1)[1])
     assert stopped_at >= 3
 
-    resumed = subprocess.run(_train_command(tiny_root, logdir, stopped_at + 2),
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        _train_command(tiny_root, logdir, stopped_at + 2),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"step {stopped_at}" in resumed.stderr
     assert checkpoints.latest_checkpoint(logdir).endswith(f"ckpt-{stopped_at + 2}")
