@@ -198,7 +198,8 @@ class Algorithm(keras.Model):
     def train_step(self, batch: Batch) -> dict[str, tf.Tensor]:
         """One optimisation step on a (per-replica) batch; returns the loss terms and grad norm."""
         gradient_fn = getattr(self, "_gradient_fn", None) or self.compute_gradients
-        terms, grads = gradient_fn(batch)
+        numeric = {k: v for k, v in batch.items() if v.dtype != tf.string}  # XLA takes no strings
+        terms, grads = gradient_fn(numeric)
         norm_grads = grads
         if isinstance(self.optimizer, keras.mixed_precision.LossScaleOptimizer):
             scale = tf.cast(self.optimizer.dynamic_scale, tf.float32)

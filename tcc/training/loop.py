@@ -228,7 +228,10 @@ class _Run:
         return TrainResult(cfg.logdir, start, step, values, self.fps, history)
 
     def _check_finite(self, values: dict[str, float], step: int) -> None:
-        bad = [k for k in ("loss", "grad_norm") if not math.isfinite(values.get(k, 0.0))]
+        keys = ("loss", "grad_norm")
+        if isinstance(self.optimizer, keras.mixed_precision.LossScaleOptimizer):
+            keys = ("loss",)  # overflowing float16 gradients are expected: the step is skipped
+        bad = [k for k in keys if not math.isfinite(values.get(k, 0.0))]
         if bad:
             last = self.ckpt.manager.latest_checkpoint or "none (no checkpoint was saved yet)"
             raise NonFiniteLossError(
