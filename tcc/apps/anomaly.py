@@ -147,3 +147,9 @@ def detect(
     """
     scores = anomaly_scores(embs, train_embs, method, k, metric, window)
     return scores, flagged_segments(scores, threshold, min_length)
+
+
+if __name__ == "__main__":
+    from tcc.apps.anomaly_cli import run
+
+    run()

@@ -268,3 +268,9 @@ def _gather(audio: np.ndarray, index: np.ndarray) -> np.ndarray:
     out = audio[np.clip(index, 0, len(audio) - 1)]
     mask = valid.reshape((-1,) + (1,) * (audio.ndim - 1))
     return np.where(mask, out, 0.0)
+
+
+if __name__ == "__main__":
+    from tcc.apps.transfer_cli import run
+
+    run()
