@@ -22,6 +22,12 @@ flags.DEFINE_string("checkpoint", None, "Evaluate this checkpoint path instead o
 flags.DEFINE_float(
     "timeout", 3600.0, "Continuous mode: stop after this many seconds without a new checkpoint."
 )
+flags.DEFINE_bool(
+    "projector",
+    False,
+    "Also write a TensorBoard embedding projector of the val "
+    "embeddings (video name, frame index, phase) into <logdir>/projector.",
+)
 flags.mark_flag_as_required("logdir")
 
 _OVERRIDES: list[str] = []
@@ -47,7 +53,9 @@ def main(argv: list[str]) -> None:
     records = []
     for path in paths:
         logging.info("Evaluating %s", path)
-        records.extend(runner.evaluate_checkpoint(cfg, FLAGS.logdir, path))
+        records.extend(
+            runner.evaluate_checkpoint(cfg, FLAGS.logdir, path, projector=FLAGS.projector)
+        )
     print(runner.format_table(records))
     print(f"\nmetrics: {FLAGS.logdir}/eval/metrics.jsonl  |  tensorboard --logdir={FLAGS.logdir}")
 

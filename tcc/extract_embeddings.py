@@ -25,6 +25,12 @@ flags.DEFINE_string("split", "val", "Split to embed.")
 flags.DEFINE_string("output", None, "Output .npz path.")
 flags.DEFINE_integer("stride", 1, "Embed every k-th frame.")
 flags.DEFINE_string("checkpoint", None, "Checkpoint path (default: the newest in logdir).")
+flags.DEFINE_bool(
+    "projector",
+    False,
+    "Also write a TensorBoard embedding projector for the split "
+    "into <logdir>/projector (metadata: video name, frame index, phase).",
+)
 flags.mark_flags_as_required(["logdir", "output"])
 
 _OVERRIDES: list[str] = []

@@ -84,11 +84,14 @@ def evaluate_checkpoint(
     logdir: str,
     checkpoint_path: str,
     root: str | None = None,
+    projector: bool = False,
 ) -> list[dict]:
     """Evaluates one checkpoint on every dataset of `cfg.datasets`.
 
     Appends one line per dataset to `<logdir>/eval/metrics.jsonl`, writes TensorBoard scalars
-    `metrics/<dataset>/<metric>` to `<logdir>/eval` and a few-shot curve PNG per dataset.
+    `metrics/<dataset>/<metric>` to `<logdir>/eval` and a few-shot curve PNG per dataset; with
+    `projector`, also a TensorBoard embedding projector of the val embeddings in
+    `<logdir>/projector`.
 
     Returns:
       The records written: `{"step", "dataset", "split", "metrics"}`.
@@ -122,6 +125,10 @@ def evaluate_checkpoint(
                 _write_png(os.path.join(eval_dir, f"few_shot_{dataset}.png"), png)
                 tf.summary.image(f"few_shot/{dataset}", tf.io.decode_png(png)[None])
         records.append(record)
+        if projector:
+            from tcc.apps.projector import write_projector
+
+            write_projector(os.path.join(logdir, "projector", dataset), val)
     writer.flush()
     return records
 

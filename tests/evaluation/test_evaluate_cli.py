@@ -123,6 +123,7 @@ def test_extract_embeddings_writes_a_pickle_free_npz(trained_logdir, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     data = load_npz(out)
     assert len(data["names"]) == 3
+    assert os.path.isfile(os.path.join(trained_logdir, "projector", "projector_config.pbtxt"))
     for embs, idx, labels, length in zip(
         data["embs"], data["frame_indices"], data["labels"], data["seq_lens"], strict=True
     ):
