@@ -5,7 +5,8 @@
       [--jpeg_quality=95] [--num_shards=1] [--splits=train,val] [--overwrite]
   python -m tcc.datasets.convert --verify=data/my_action
 
-reads `my_action/<split>/` (video files and frame folders), optional `labels/<video>.{txt,npy,csv}`,
+reads `my_action/<split>/` (video files and frame folders, or per-video feature / keypoint files
+`.npy .csv .mat`, docs/poses.md), optional `labels/<video>.{txt,npy,csv}`,
 `key_events.json` and `phases.json`, and writes `data/my_action/<split>-*.tfrecord` plus
 `key_events.json` / `phases.json` when labels are known. Everything that can be checked is checked
 before writing; output is staged and moved into place only when every split succeeded, so bad
@@ -28,8 +29,8 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
+from tcc.datasets import feature_io, records, video_io
 from tcc.datasets import labels as labels_lib
-from tcc.datasets import records, video_io
 from tcc.datasets.labels import Annotation, LabelError
 from tcc.datasets.records import RecordError, VideoExample
 from tcc.datasets.video_io import FrameOptions, Source, VideoReadError
@@ -165,8 +166,10 @@ def _optional(path: str, reader):
 
 
 def check_plan(plan: DatasetPlan) -> None:
-    """Validates what is known before decoding: frame folders not empty, labels fit their length."""
+    """Validates what is known before decoding: frame folders not empty, labels fit their length,
+    feature files not mixed with videos and of one width."""
     num_phases = len(plan.phase_names) if plan.phase_names else None
+    feature_io.check_sources([job.source for jobs in plan.splits.values() for job in jobs])
     for jobs in plan.splits.values():
         for job in jobs:
             count = video_io.known_num_frames(job.source)
@@ -178,7 +181,8 @@ def load_example(job: VideoJob, options: WriteOptions, phase_names=None) -> Vide
     """Decodes one video, attaches its dense labels, and resamples both to `options.frames.fps`.
 
     Returns:
-      VideoExample with frames uint8 [T', S, S, 3] and frame_labels int64 [T'] or None.
+      VideoExample with frames uint8 [T', S, S, 3] (or, for a feature file, features float32
+      [T', F]) and frame_labels int64 [T'] or None.
 
     Raises:
       VideoReadError, LabelError, ConversionError: naming the file and the problem.
@@ -199,8 +203,15 @@ def load_example(job: VideoJob, options: WriteOptions, phase_names=None) -> Vide
         frames = frames[idx]
         labels = None if labels is None else labels[idx]
         fps = target
+    features = frames if job.source.kind == "features" else None
     return VideoExample(
-        job.source.name, frames, labels, job.label, fps=fps, phase_names=phase_names
+        job.source.name,
+        None if features is not None else frames,
+        labels,
+        job.label,
+        features=features,
+        fps=fps,
+        phase_names=phase_names,
     )
 
 
@@ -208,10 +219,13 @@ def _prepare(plans: Sequence[DatasetPlan], output_dir: str, options: WriteOption
     for plan in plans:
         if not plan.name or os.sep in plan.name or plan.name.startswith("."):
             raise ConversionError(f"invalid dataset name {plan.name!r}; use e.g. --name=my_action")
-        folders = [j for js in plan.splits.values() for j in js if j.source.kind == "frames"]
+        folders = [
+            j for js in plan.splits.values() for j in js if j.source.kind in ("frames", "features")
+        ]
         if options.frames.fps and folders and not options.frames.folder_fps:
+            what = "frame folders" if folders[0].source.kind == "frames" else "feature files"
             raise ConversionError(
-                f"{folders[0].source.path}: frame folders have no frame rate; pass "
+                f"{folders[0].source.path}: {what} have no frame rate; pass "
                 "--folder_fps=<their fps> to resample them to --fps"
             )
         existing = glob.glob(os.path.join(output_dir, plan.name, "*.tfrecord"))

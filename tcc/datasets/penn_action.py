@@ -2,7 +2,8 @@
 
   python -m tcc.datasets.penn_action --input_dir=Penn_Action --output_dir=data \
       [--labels_dir=penn_phase_labels | --key_events=penn_key_events.json] \
-      [--actions=squats,golf_swing] [--image_size=224] [--resize_mode=squash] [--overwrite]
+      [--actions=squats,golf_swing] [--image_size=224] [--resize_mode=squash] [--overwrite] \
+      [--mode=frames|joints]
 
 reads Penn Action's original layout, `frames/NNNN/NNNNNN.jpg` and `labels/NNNN.mat` (MATLAB files
 with `action`, `train` (1 = train, otherwise test, used as val), `nframes` and joints), and writes
@@ -11,6 +12,11 @@ one dataset per action class, `<output_dir>/<class>/{train,val}-*.tfrecord`, nam
 phase annotations; give your own as per-frame files `<labels_dir>/NNNN.{txt,npy,csv}` or as
 `{"NNNN": [e1, ...]}` key events (formats: tcc.datasets.labels). Every class is checked before
 anything is written, and all classes are written all-or-nothing.
+
+`--mode=joints` writes Penn Action's hand-annotated 2D joints instead of the frames (no `frames/`
+needed): features [T, 13 * 3], per joint (x, y, visibility) in pixels, joints in the order of
+`tcc.datasets.pose.PENN_ACTION_JOINTS`. Invisible joints keep their coordinates and are marked by
+visibility 0 (train with `pose.visibility=True`, which treats them as missing; docs/poses.md).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from tcc.datasets.convert import (
     write_datasets,
 )
 from tcc.datasets.video_io import FrameOptions, Source
+
+MODES = ("frames", "joints")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +133,7 @@ def plan_penn_action(
     actions: Sequence[str] | None = None,
     labels_dir: str | None = None,
     key_events_path: str | None = None,
+    mode: str = "frames",
 ) -> list[DatasetPlan]:
     """One DatasetPlan per selected class, with phase labels attached and validated.
 
@@ -134,10 +143,13 @@ def plan_penn_action(
         uses that has videos.
       labels_dir: folder of per-frame label files named by video id, or None.
       key_events_path: key-events JSON keyed by video id, or None.
+      mode: 'frames' (the JPEG frames) or 'joints' (the annotated joints as features).
 
     Raises:
       ConversionError, LabelError, VideoReadError, KeyError (unknown class).
     """
+    if mode not in MODES:
+        raise ConversionError(f"mode must be one of {MODES}; received mode={mode!r}")
     root = find_root(input_dir)
     videos = scan(root)
     if actions:
@@ -164,8 +176,12 @@ def plan_penn_action(
         )
         plan = DatasetPlan(cls, {"train": [], "val": []}, list(info.phase_names))
         for v in chosen:
-            _check_frames(v)
-            source = Source(v.video_id, v.frames_dir, "frames")
+            if mode == "joints":
+                mat = os.path.join(root, "labels", f"{v.video_id}.mat")
+                source = Source(v.video_id, mat, "features")
+            else:
+                _check_frames(v)
+                source = Source(v.video_id, v.frames_dir, "frames")
             plan.splits[v.split].append(VideoJob(source, notes.get(v.video_id)))
         plan.splits = {s: jobs for s, jobs in plan.splits.items() if jobs}
         check_plan(plan)
@@ -198,13 +214,16 @@ def import_penn_action(
     key_events_path: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    mode: str = "frames",
 ) -> dict[str, dict[str, SplitSummary]]:
     """Writes `<output_dir>/<class>/{train,val}-*.tfrecord` for each selected class.
+
+    `mode='joints'` writes the annotated joints [T, 13 * 3] (x, y, visibility) instead of frames.
 
     Returns:
       dict class -> split -> SplitSummary.
     """
-    plans = plan_penn_action(input_dir, actions, labels_dir, key_events_path)
+    plans = plan_penn_action(input_dir, actions, labels_dir, key_events_path, mode)
     options = options or WriteOptions()
     return write_datasets(plans, output_dir, options, overwrite, progress)
 
@@ -225,6 +244,9 @@ def define_flags(flag_values=None) -> None:
     flags.DEFINE_integer("num_shards", 1, "Record files per split.", **kw)
     flags.DEFINE_bool("overwrite", False, "Replace existing <output_dir>/<class> folders.", **kw)
     flags.DEFINE_bool("progress", True, "Show a progress bar.", **kw)
+    flags.DEFINE_enum(
+        "mode", "frames", MODES, "frames: JPEG frames; joints: (x, y, visibility) per joint.", **kw
+    )
 
 
 def run(f) -> None:
@@ -252,6 +274,7 @@ def run(f) -> None:
             f.key_events,
             f.overwrite,
             f.progress,
+            f.mode,
         )
     except (*BAD_INPUT_ERRORS, KeyError, OSError) as e:
         fail(e)

@@ -57,8 +57,9 @@ def feature_transform(
     training: bool,
     seed: tf.Tensor,
     options: ml_collections.ConfigDict | None = None,
+    frame_stride: int = 1,
 ) -> tf.Tensor:
-    """Hook for per-video feature / pose preprocessing (issue 7); the default is the identity.
+    """Per-video feature / pose preprocessing, `tcc.datasets.pose.transform` (docs/poses.md).
 
     Runs once per video on the whole sequence, before sampling, so operations over time
     (interpolating missing joints, motion against the frame `frame_stride` earlier) see every frame.
@@ -67,13 +68,19 @@ def feature_transform(
       features: float32 [L, F], all frames of one video.
       training: True in training mode (random augmentation such as flips allowed).
       seed: int64 [2] stateless per-video seed.
-      options: `cfg.pose`.
+      options: `cfg.pose`; None = the identity.
+      frame_stride: `data.frame_stride`, the motion stride when `pose.motion_stride` is 0.
 
     Returns:
       float32 [L, F'] (F' may differ from F).
     """
-    del training, seed, options
-    return features
+    if options is None:
+        return features
+    from tcc.datasets import pose  # lazy: only feature pipelines need it
+
+    return pose.transform(
+        features, pose.PoseOptions.from_config(options, frame_stride), training, seed
+    )
 
 
 def _parallel(cfg: ml_collections.ConfigDict) -> int:
@@ -143,7 +150,9 @@ def _parse(
     parsed = records.parse_example(serialized, kind=cfg.data.input_kind)
     if cfg.data.input_kind == "features":
         feats = tf.ensure_shape(parsed["features"], [None, num_features])
-        parsed["features"] = feature_transform(feats, training, seed, cfg.get("pose"))
+        parsed["features"] = feature_transform(
+            feats, training, seed, cfg.get("pose"), cfg.data.frame_stride
+        )
     return parsed
 
 

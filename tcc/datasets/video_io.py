@@ -5,7 +5,9 @@ A *source* is one entry of a split folder of the own-videos layout (docs/data.md
   * a video file (`.mp4 .avi .mov .webm .mkv`), decoded with imageio's ffmpeg plugin (the
     `imageio-ffmpeg` wheel ships the ffmpeg binary, so no system install is needed);
   * a frame folder of `.jpg / .jpeg / .png` images, read in numeric (natural) order, so
-    `1.jpg, 2.jpg, 10.jpg` and `frame_9.png, frame_10.png` come out in time order.
+    `1.jpg, 2.jpg, 10.jpg` and `frame_9.png, frame_10.png` come out in time order;
+  * a feature file (`.npy .csv .mat`: per-frame keypoints or features, `tcc.datasets.feature_io`),
+    read as float32 [T, F] instead of frames.
 
 Each source kind is one reader function registered in `SOURCE_READERS`; adding a kind (e.g.
 per-frame feature files) means writing one reader and adding one entry there and in `source_kind`.
@@ -24,6 +26,7 @@ import tensorflow as tf
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+FEATURE_EXTENSIONS = (".npy", ".csv", ".mat")  # tcc.datasets.feature_io
 RESIZE_MODES = ("squash", "crop")
 _CHUNK = 64  # frames resized together; bounds memory for long, large videos
 
@@ -80,7 +83,7 @@ def natural_key(filename: str) -> tuple:
 
 
 def source_kind(path: str) -> str | None:
-    """Kind of a split-folder entry: 'video', 'frames', or None for entries that are skipped."""
+    """Kind of a split-folder entry: 'video', 'frames', 'features', or None (skipped)."""
     base = os.path.basename(path)
     if base.startswith("."):
         return None
@@ -88,6 +91,8 @@ def source_kind(path: str) -> str | None:
         return "frames"
     if os.path.splitext(base)[1].lower() in VIDEO_EXTENSIONS:
         return "video"
+    if os.path.splitext(base)[1].lower() in FEATURE_EXTENSIONS:
+        return "features"
     return None
 
 
@@ -274,9 +279,17 @@ def read_frame_folder(path: str, options: FrameOptions) -> tuple[np.ndarray, flo
     return _resize_stream(frames(), path, options), options.folder_fps
 
 
+def read_feature_file(path: str, options: FrameOptions) -> tuple[np.ndarray, float | None]:
+    """Reads a feature file: (float32 [T, F], `options.folder_fps`); see `feature_io`."""
+    from tcc.datasets import feature_io  # lazy: feature_io imports this module
+
+    return feature_io.read_feature_source(path, options)
+
+
 SOURCE_READERS: dict[str, Callable[[str, FrameOptions], tuple[np.ndarray, float | None]]] = {
     "video": read_video_file,
     "frames": read_frame_folder,
+    "features": read_feature_file,
 }
 
 
@@ -286,7 +299,11 @@ def read_source(source: Source, options: FrameOptions) -> tuple[np.ndarray, floa
 
 
 def known_num_frames(source: Source) -> int | None:
-    """Frame count known without decoding (frame folders), else None (video files)."""
+    """Frame count known without decoding (frame folders, feature files), else None (videos)."""
     if source.kind == "frames":
         return len(list_frame_files(source.path))
+    if source.kind == "features":
+        from tcc.datasets import feature_io
+
+        return feature_io.feature_shape(source.path)[0]
     return None
