@@ -1,0 +1,242 @@
+"""Runs an experiment grid: one logdir per run and seed, resumable, optionally in parallel.
+
+Every (run, seed) is a `jobs.Job` with its own logdir `<output_dir>/<experiment>/<run>/seed<k>`.
+A job whose `final_metrics.json` is at `train.max_iters` is skipped, so the same command finishes
+an interrupted experiment; an unfinished one resumes from its checkpoint. With `parallel > 1` jobs
+run as subprocesses (`python -m tcc.experiments --run_logdir=DIR`, output in `DIR/run.log`), each
+given `cpu_count // parallel` threads.
+
+Runs of a weight-search group are first trained with the first `search_seeds` seeds; the best on
+val (`aggregate.select_groups`) is then trained with the remaining seeds.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import ml_collections
+from absl import logging
+
+from tcc import config as config_lib
+from tcc.experiments import aggregate
+from tcc.experiments.grid import Experiment, Run, get_experiment
+from tcc.experiments.jobs import (  # noqa: F401 (re-exported: the runner's public API)
+    RESULT_FILE,
+    Job,
+    execute,
+    load_result,
+    make_job,
+    prepare,
+    run_logdir,
+    run_saved_job,
+)
+
+
+def _describe(job: Job) -> str:
+    return f"{job.experiment}/{job.run}/seed{job.seed}"
+
+
+def _run_inline(jobs: list[Job]) -> list[str]:
+    from tcc.training.loop import TrainingInterrupted
+
+    failures = []
+    for i, job in enumerate(jobs, 1):
+        logging.info(
+            "[%d/%d] %s: training and evaluating in %s", i, len(jobs), _describe(job), job.logdir
+        )
+        try:
+            prepare(job)
+            result = execute(job)
+        except TrainingInterrupted:  # Ctrl-C / SIGTERM: checkpoint saved, stop the experiment
+            raise
+        except Exception as e:  # noqa: BLE001 (one failed run must not stop the grid)
+            logging.exception("%s failed", _describe(job))
+            failures.append(f"{_describe(job)}: {e}")
+            continue
+        logging.info(
+            "[%d/%d] %s done in %.0f s: %s",
+            i,
+            len(jobs),
+            _describe(job),
+            result["seconds"],
+            {k: round(v, 4) for k, v in result["cells"].items()},
+        )
+    return failures
+
+
+def _start(job: Job, threads: int) -> tuple[subprocess.Popen, object]:
+    prepare(job)
+    config_lib.save(job.cfg, job.logdir)
+    log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115 (closed when it ends)
+    cmd = [
+        sys.executable,
+        "-m",
+        "tcc.experiments",
+        f"--run_logdir={job.logdir}",
+        f"--threads={threads}",
+    ]
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log
+
+
+def _run_parallel(jobs: list[Job], parallel: int, poll: float = 2.0) -> list[str]:
+    threads = max(1, (os.cpu_count() or 1) // parallel)
+    pending, running, failures, done = list(jobs), {}, [], 0
+    try:
+        while pending or running:
+            while pending and len(running) < parallel:
+                job = pending.pop(0)
+                try:
+                    process, log = _start(job, threads)
+                except Exception as e:  # noqa: BLE001
+                    failures.append(f"{_describe(job)}: {e}")
+                    continue
+                running[process] = (job, log)
+                logging.info(
+                    "started %s (pid %d), log %s/run.log", _describe(job), process.pid, job.logdir
+                )
+            time.sleep(poll)
+            for process in [p for p in running if p.poll() is not None]:
+                job, log = running.pop(process)
+                log.close()
+                done += 1
+                ok = process.returncode == 0 and load_result(job.logdir) is not None
+                if not ok:
+                    failures.append(
+                        f"{_describe(job)}: exit code {process.returncode}, see "
+                        f"{job.logdir}/run.log"
+                    )
+                logging.info(
+                    "[%d/%d] %s %s", done, len(jobs), _describe(job), "done" if ok else "FAILED"
+                )
+    except KeyboardInterrupt:
+        for process, (_, log) in running.items():  # they save a checkpoint on SIGTERM
+            process.terminate()
+            process.wait()
+            log.close()
+        raise
+    return failures
+
+
+def execute_all(jobs: list[Job], parallel: int = 1) -> list[str]:
+    """Runs the unfinished jobs; returns one message per failed job.
+
+    A job is finished when its `final_metrics.json` is at `train.max_iters` (a larger
+    `train.max_iters` continues it from its checkpoint) and its logdir's config matches.
+    """
+    todo, failures = [], []
+    for job in jobs:
+        result = load_result(job.logdir)
+        if result is None or result["step"] < job.cfg.train.max_iters:
+            todo.append(job)
+            continue
+        try:
+            prepare(job)  # refuses a finished run trained under another config
+        except ValueError as e:
+            failures.append(f"{_describe(job)}: {e}")
+            continue
+        logging.info(
+            "skipping %s: finished at step %d (%s)",
+            _describe(job),
+            result["step"],
+            os.path.join(job.logdir, RESULT_FILE),
+        )
+    if todo:
+        failures += _run_parallel(todo, parallel) if parallel > 1 else _run_inline(todo)
+    return failures
+
+
+def _plan(
+    base,
+    experiment: Experiment,
+    runs: list[Run],
+    seeds: Sequence[int],
+    output_dir: str,
+    search_phase: bool,
+    selected: dict[str, str],
+) -> list[Job]:
+    jobs = []
+    searched = list(seeds[: experiment.search_seeds])
+    for run in runs:
+        if not run.group:
+            chosen = seeds if search_phase else []
+        elif search_phase:
+            chosen = searched
+        else:
+            chosen = (
+                [s for s in seeds if s not in searched]
+                if selected.get(run.group) == run.name
+                else []
+            )
+        jobs.extend(make_job(base, experiment, run, s, output_dir) for s in chosen)
+    return jobs
+
+
+def select_runs(
+    experiment: Experiment, runs: Sequence[Run], run_filter: Sequence[str]
+) -> list[Run]:
+    """The runs whose name matches one of the shell patterns (all when the filter is empty)."""
+    if not run_filter:
+        return list(runs)
+    chosen = [r for r in runs if any(fnmatch.fnmatchcase(r.name, p) for p in run_filter)]
+    if not chosen:
+        raise ValueError(
+            f"--runs={','.join(run_filter)} matches no run of {experiment.name}; "
+            f"valid: {', '.join(r.name for r in runs)}"
+        )
+    return chosen
+
+
+def run_experiment(
+    name: str,
+    base: ml_collections.ConfigDict,
+    seeds: Sequence[int],
+    output_dir: str,
+    run_filter: Sequence[str] = (),
+    parallel: int = 1,
+    results_file: str | None = None,
+    tag: str = "",
+    command: str = "",
+) -> tuple[aggregate.Summary, list[str]]:
+    """Trains, evaluates and aggregates experiment `name`.
+
+    Args:
+      name: a `grid.EXPERIMENTS` name.
+      base: the experiment's base config (`presets.experiment_config`).
+      seeds: the seeds, e.g. [0, 1, 2].
+      output_dir: root of the logdirs.
+      run_filter: shell patterns of run names to run (default all).
+      parallel: jobs at a time (> 1: subprocesses).
+      results_file: the Markdown file whose section for this experiment is (re)written;
+        default `<output_dir>/RESULTS.md`.
+      tag: distinguishes sections of one experiment at several scales (`few_shot:keypoints`).
+      command: the command line, quoted under the table.
+
+    Returns:
+      (the aggregated summary, one message per failed job).
+    """
+    experiment = get_experiment(name, base)
+    runs = select_runs(experiment, experiment.runs, run_filter)
+    seeds = list(seeds)
+    failures = execute_all(_plan(base, experiment, runs, seeds, output_dir, True, {}), parallel)
+    results = aggregate.load_results(experiment, output_dir)
+    selected = aggregate.select_groups(experiment, results, seeds[: experiment.search_seeds])
+    failures += execute_all(
+        _plan(base, experiment, runs, seeds, output_dir, False, selected), parallel
+    )
+    results = aggregate.load_results(experiment, output_dir)
+    summary = aggregate.summarize(experiment, results, seeds)
+    meta = {"command": command, "datasets": list(base.datasets), "seeds": seeds}
+    aggregate.write_outputs(
+        experiment,
+        summary,
+        meta,
+        output_dir,
+        results_file or os.path.join(output_dir, "RESULTS.md"),
+        tag,
+    )
+    return summary, failures
