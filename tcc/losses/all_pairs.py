@@ -101,7 +101,7 @@ def _batched_rows(embs, step_values, similarity_type, temperature) -> CycleRows:
 
 def _two_video_rows(embs, step_values, similarity_type, temperature) -> CycleRows:
     """B = 2 with plain 2-D products: rows ``t`` for each starting video ``i``."""
-    num_steps = embs.shape[1]
+    num_steps = tf.shape(embs)[1]
     frames = 2 * num_steps
     gram, squares, sim_12, scale = _gram_and_first_hop(embs, similarity_type, temperature)
     alpha = tf.nn.softmax(tf.reshape(sim_12, [frames, 2, num_steps]), axis=-1)

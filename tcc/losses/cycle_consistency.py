@@ -6,8 +6,9 @@ frames of ``U`` should point at ``t`` again. Similarities are divided by the emb
 the temperature. The loss types and their formulas are in :mod:`tcc.losses.cycle_back`.
 
 * Deterministic matching uses every ordered pair ``(i, j)``, ``i != j``, of the ``B`` videos and
-  every start frame: ``B (B - 1) T`` cycles, all computed with a handful of batched matrix
-  products (no Python loop over pairs), equal to the pairwise definition of the original code.
+  every start frame: ``B (B - 1) T`` cycles, all computed from the Gram matrix of the batch with a
+  few matrix products (:mod:`tcc.losses.all_pairs`; no Python loop over pairs), equal to the
+  pairwise definition of the original code.
 * Stochastic matching draws ``num_cycles`` cycles of ``cycle_length`` distinct videos and a random
   start frame each (:func:`tcc.losses.cycle_sampling.sample_cycles`). With ``cycle_length=2`` a
   cycle is one uniformly drawn row of the deterministic loss, so the stochastic loss is an
@@ -214,23 +215,29 @@ def _check_embedding_shape(
     if embs.shape.rank != 3:
         raise ValueError(f"`embs` must have shape [B, T, D]. Received: embs.shape={embs.shape}")
     num_videos, num_steps = embs.shape[0], embs.shape[1]
-    if batch_size is not None and num_videos is not None and batch_size != num_videos:
+    if isinstance(batch_size, int) and num_videos is not None and batch_size != num_videos:
         raise ValueError(
             f"`batch_size` must equal embs.shape[0] (or be omitted). "
             f"Received: batch_size={batch_size}, embs.shape={embs.shape}"
         )
-    if num_steps is not None and num_steps < 2:
-        raise ValueError(
-            "Cycle-consistency needs at least 2 timesteps per video (with T=1 every cycle "
-            f"trivially returns to its start). Received: embs.shape={embs.shape}"
-        )
-    if num_videos is None:
+    t_message = (
+        "Cycle-consistency needs at least 2 timesteps per video (with T=1 every cycle "
+        f"trivially returns to its start). Received: embs.shape={embs.shape}"
+    )
+    if num_steps is None:  # checked when the graph runs (not under XLA, which drops asserts)
+        tf.debugging.assert_greater_equal(tf.shape(embs)[1], 2, message=t_message)
+    elif num_steps < 2:
+        raise ValueError(t_message)
+    b_message = (
+        "Deterministic matching aligns pairs of distinct videos and needs B >= 2. "
+        f"Received: embs.shape={embs.shape}"
+    )
+    if num_videos is None:  # checked when the graph runs (not under XLA, which drops asserts)
+        if not stochastic_matching:
+            tf.debugging.assert_greater_equal(tf.shape(embs)[0], 2, message=b_message)
         return
     if not stochastic_matching and num_videos < 2:
-        raise ValueError(
-            f"Deterministic matching aligns pairs of distinct videos and needs B >= 2. "
-            f"Received: embs.shape={embs.shape}"
-        )
+        raise ValueError(b_message)
     if stochastic_matching and cycle_length > num_videos:
         raise ValueError(
             f"A cycle visits `cycle_length` distinct videos, so B must be >= cycle_length. "

@@ -112,9 +112,12 @@ def _prepare(embs) -> tf.Tensor:
             f"`embs` must be a floating tensor [B, T, D]. "
             f"Received: dtype={embs.dtype.name}, shape={embs.shape}"
         )
-    if embs.shape[1] is not None and embs.shape[1] < 2:
-        raise ValueError(
-            f"TCN pairs an anchor with an earlier timestep, so it needs T >= 2. "
-            f"Received: embs.shape={embs.shape}"
-        )
+    message = (
+        "TCN pairs an anchor with an earlier timestep, so it needs T >= 2. "
+        f"Received: embs.shape={embs.shape}"
+    )
+    if embs.shape[1] is None:  # checked when the graph runs (not under XLA)
+        tf.debugging.assert_greater_equal(tf.shape(embs)[1], 2, message=message)
+    elif embs.shape[1] < 2:
+        raise ValueError(message)
     return tf.cast(embs, tf.float64 if embs.dtype == tf.float64 else tf.float32)

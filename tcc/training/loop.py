@@ -142,9 +142,9 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
     strategy = build_strategy(cfg.strategy, cfg.tpu)
-    checkpoints.check_resumable_config(cfg, logdir)
     root = pipeline.data_root(cfg)
     cfg = prepare_config(cfg, root)
+    checkpoints.check_resumable_config(cfg, logdir)
     global_batch = cfg.train.batch_size
     replicas = strategy.num_replicas_in_sync
     if global_batch % replicas:

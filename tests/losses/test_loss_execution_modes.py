@@ -30,35 +30,42 @@ def _loss_and_gradient(embs, **options):
     return loss, tape.gradient(loss, embs)
 
 
+_MODES_CASES = [  # (number of videos, stochastic matching)
+    (2, False),  # the two-video formulation
+    (3, False),  # the batched formulation
+    (3, True),
+]
+
+
+def _losses_and_gradients(batches):
+    return [
+        _loss_and_gradient(
+            x, loss_type="regression_mse_var", stochastic_matching=stochastic, seed=4
+        )
+        for x, (_, stochastic) in zip(batches, _MODES_CASES, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_tf_function_and_xla_match_eager(jit_compile):
+    batches = [tf.constant(_embs(num_videos)) for num_videos, _ in _MODES_CASES]
+    expected = _losses_and_gradients(batches)
+    compiled = tf.function(_losses_and_gradients, jit_compile=jit_compile)(batches)
+    for (loss, grad), (eager_loss, eager_grad) in zip(compiled, expected, strict=True):
+        np.testing.assert_allclose(loss.numpy(), eager_loss.numpy(), rtol=1e-4)
+        np.testing.assert_allclose(grad.numpy(), eager_grad.numpy(), rtol=1e-3, atol=1e-6)
+
+
 @pytest.mark.parametrize(
-    "num_videos,stochastic,jit_compile",
-    [
-        (2, False, False),
-        (3, False, False),
-        (3, True, False),
-        (2, False, True),
-        (3, False, True),
-        (3, True, True),
-    ],
+    "stochastic,num_videos", [(False, None), (True, None), (False, 2), (False, 3)]
 )
-def test_tf_function_and_xla_match_eager(num_videos, stochastic, jit_compile):
-    embs = _embs(num_videos)
-    options = dict(loss_type="regression_mse_var", stochastic_matching=stochastic, seed=4)
-    eager_loss, eager_grad = _loss_and_gradient(embs, **options)
-    compiled = tf.function(lambda x: _loss_and_gradient(x, **options), jit_compile=jit_compile)
-    loss, grad = compiled(tf.constant(embs))
-    np.testing.assert_allclose(loss.numpy(), eager_loss.numpy(), rtol=1e-4)
-    np.testing.assert_allclose(grad.numpy(), eager_grad.numpy(), rtol=1e-3, atol=1e-6)
-
-
-@pytest.mark.parametrize("stochastic", [False, True])
-def test_tf_function_with_unknown_batch_and_time_dimensions(stochastic):
-    options = dict(loss_type="classification", stochastic_matching=stochastic, seed=[1, 2])
+def test_tf_function_with_unknown_batch_or_time_dimensions(stochastic, num_videos):
+    options = dict(loss_type="regression_mse", stochastic_matching=stochastic, seed=[1, 2])
     loss_fn = tf.function(
         lambda x: compute_alignment_loss(x, **options),
-        input_signature=[tf.TensorSpec([None, None, 4], tf.float32)],
+        input_signature=[tf.TensorSpec([num_videos, None, 4], tf.float32)],
     )
-    for shape in [(2, 5), (4, 3)]:
+    for shape in [(num_videos or 2, 5), (num_videos or 4, 3)]:
         embs = _embs(*shape)
         np.testing.assert_allclose(
             loss_fn(embs).numpy(), compute_alignment_loss(embs, **options).numpy(), rtol=1e-5
@@ -130,7 +137,9 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
     )
-    from tcc.losses import compute_alignment_loss
+    from tcc.losses import (
+        compute_alignment_loss, compute_tcn_loss, sample_triplets, shuffle_and_learn_loss
+    )
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     embs = 0.5 * np.random.default_rng(0).standard_normal((2, 3, 5, 4)).astype(np.float32)
@@ -140,8 +149,11 @@ _MIRRORED_SCRIPT = textwrap.dedent(
             tape.watch(x)
             deterministic = compute_alignment_loss(x, loss_type="regression_mse_var")
             stochastic = compute_alignment_loss(x, stochastic_matching=True, seed=3)
-            total = deterministic + stochastic
-        return deterministic, stochastic, tape.gradient(total, x)
+            tcn = compute_tcn_loss(x, seed=4)
+            triplets, labels = sample_triplets(x, seed=5)
+            sal = shuffle_and_learn_loss(triplets[:, :2], labels)
+            total = deterministic + stochastic + tcn + sal
+        return deterministic, stochastic, tcn, sal, tape.gradient(total, x)
 
     @tf.function
     def distributed_step(x):
@@ -163,7 +175,7 @@ _MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
-def test_loss_runs_inside_a_mirrored_strategy_replica_on_two_logical_cpus():
+def test_losses_run_inside_a_mirrored_strategy_replica_on_two_logical_cpus():
     # Logical devices must be configured before TensorFlow initialises its devices, which has
     # already happened in this process: run in a fresh interpreter.
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
