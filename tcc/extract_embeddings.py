@@ -87,6 +87,11 @@ def main(argv: list[str]) -> None:
     logging.info(
         "Wrote %d videos of %s/%s to %s", len(split.names), dataset, FLAGS.split, FLAGS.output
     )
+    if FLAGS.projector:
+        from tcc.apps.projector import write_projector
+
+        path = write_projector(os.path.join(FLAGS.logdir, "projector"), split)
+        logging.info("Projector: %s (tensorboard --logdir=%s)", path, FLAGS.logdir)
 
 
 def run() -> None:

@@ -63,7 +63,7 @@ def test_restored_model_gives_identical_embeddings_twice(trained_logdir, tiny_ro
 
 def test_evaluate_cli_writes_metrics_jsonl_with_documented_keys(trained_logdir):
     result = subprocess.run(
-        [sys.executable, "-m", "tcc.evaluate", f"--logdir={trained_logdir}"],
+        [sys.executable, "-m", "tcc.evaluate", f"--logdir={trained_logdir}", "--projector"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -77,6 +77,8 @@ def test_evaluate_cli_writes_metrics_jsonl_with_documented_keys(trained_logdir):
     assert DOCUMENTED_KEYS <= set(record["metrics"])
     assert all(np.isfinite(v) for v in record["metrics"].values())
     assert os.path.isfile(os.path.join(trained_logdir, "eval", "few_shot_tiny.png"))
+    projector = os.path.join(trained_logdir, "projector", "tiny", "projector_config.pbtxt")
+    assert os.path.isfile(projector)
     assert any(f.startswith("events.out") for f in os.listdir(os.path.join(trained_logdir, "eval")))
 
 
@@ -115,6 +117,7 @@ def test_extract_embeddings_writes_a_pickle_free_npz(trained_logdir, tmp_path):
             "--split=val",
             f"--output={out}",
             "--stride=2",
+            "--projector",
         ],
         capture_output=True,
         text=True,
