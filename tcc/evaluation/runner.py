@@ -148,9 +148,21 @@ def follow_checkpoints(logdir: str, last_step: int, timeout: float = 3600.0) -> 
             return
 
 
+def _metric_sort_key(key: str) -> tuple[str, float]:
+    """Sorts `few_shot@2` before `few_shot@10`."""
+    name, _, suffix = key.partition("@")
+    try:
+        return name, float(suffix)
+    except ValueError:
+        return name, 0.0
+
+
 def format_table(records: list[dict]) -> str:
     """A plain-text table: one row per metric, one column per (dataset, step)."""
-    keys = sorted({k for r in records for k in r["metrics"] if not k.endswith("_ci95")})
+    keys = sorted(
+        {k for r in records for k in r["metrics"] if not k.endswith("_ci95")},
+        key=_metric_sort_key,
+    )
     columns = [f"{r['dataset']}@{r['step']}" for r in records]
     rows = [
         [k, *(f"{r['metrics'][k]:.4f}" if k in r["metrics"] else "-" for r in records)]
