@@ -35,6 +35,7 @@ from tcc.datasets import augment, records, sampling
 
 AUTOTUNE = tf.data.AUTOTUNE
 _KINDS = ("frames", "features")
+_SOURCES = ("records", "tfds")
 
 
 def data_root(cfg: ml_collections.ConfigDict) -> str:
@@ -93,6 +94,27 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"data.input_kind must be one of {_KINDS}; received input_kind={kind!r}")
 
 
+def _use_tfds(cfg: ml_collections.ConfigDict) -> bool:
+    """True when `cfg.data.source` is 'tfds' (only with input_kind 'frames'); checks the value."""
+    source = cfg.data.get("source", "records")
+    if source not in _SOURCES:
+        raise ValueError(f"data.source must be one of {_SOURCES}; received source={source!r}")
+    if source == "tfds" and cfg.data.input_kind != "frames":
+        raise ValueError(
+            "data.source='tfds' reads the JPEG videos of tcc.datasets.tfds_builders, so it needs "
+            "data.input_kind='frames'; read feature datasets from records (data.source='records')."
+            f" Received: input_kind={cfg.data.input_kind!r}"
+        )
+    return source == "tfds"
+
+
+def _tfds_examples(cfg, name: str, split: str, context) -> tf.data.Dataset:
+    """Parsed videos of one TFDS split (`tcc.datasets.tfds_source`), sharded by `context`."""
+    from tcc.datasets import tfds_source  # lazy: tensorflow_datasets only when source='tfds'
+
+    return tfds_source.tfds_examples(name, split, cfg.data.tfds_data_dir or None, context)
+
+
 def _peek_records(files: list[str], kind: str) -> int:
     """Checks that the first record holds `kind` data; returns F for features (0 for frames)."""
     for path in files:
@@ -146,7 +168,12 @@ def _parse(
     training: bool,
     seed: tf.Tensor,
 ) -> dict:
-    """Parses one record; for features also applies `feature_transform` to the whole video."""
+    """Parses one record; for features also applies `feature_transform` to the whole video.
+
+    `serialized` may also be an already parsed dict (TFDS source), which is used as it is.
+    """
+    if isinstance(serialized, dict):
+        return serialized
     parsed = records.parse_example(serialized, kind=cfg.data.input_kind)
     if cfg.data.input_kind == "features":
         feats = tf.ensure_shape(parsed["features"], [None, num_features])
@@ -215,9 +242,12 @@ def _sharded_records(files: list[str], context: tf.distribute.InputContext | Non
 def _dataset_stream(spec: _TrainSpec, name: str, dataset_index: int) -> tf.data.Dataset:
     """Infinite stream of batches of one dataset (sharded, shuffled, sampled, augmented)."""
     cfg = spec.cfg
-    files = records.split_files(spec.root, name, spec.split)
-    num_features = _peek_records(files, cfg.data.input_kind)
-    ds = _sharded_records(files, spec.input_context)
+    if _use_tfds(cfg):
+        num_features, ds = 0, _tfds_examples(cfg, name, spec.split, spec.input_context)
+    else:
+        files = records.split_files(spec.root, name, spec.split)
+        num_features = _peek_records(files, cfg.data.input_kind)
+        ds = _sharded_records(files, spec.input_context)
     fraction = float(cfg.data.per_dataset_fraction)
     if fraction < 1.0:  # the first videos in record order, as the original (0 = one video)
         ds = ds.take(max(1, int(fraction * _count(ds))))
@@ -250,7 +280,7 @@ def make_train_dataset(
 
     Args:
       cfg: the full config (`datasets`, `data.*`, `augmentation.*`, `train.*`, `pose`).
-      split: records split to read.
+      split: records (or TFDS, with `data.source="tfds"`) split to read.
       batch_size: videos per batch B (per replica under a strategy); default `cfg.train.batch_size`.
       input_context: from `strategy.distribute_datasets_from_function`; shards the records by input
         pipeline (by file when there are enough files, else by record).
@@ -273,7 +303,7 @@ def make_train_dataset(
     spec = _TrainSpec(
         cfg=cfg,
         split=split,
-        root=root or data_root(cfg),
+        root=root or ("" if _use_tfds(cfg) else data_root(cfg)),
         batch_size=int(batch_size or cfg.train.batch_size),
         input_context=input_context,
         seed=seed,
@@ -331,7 +361,7 @@ def make_eval_dataset(
 
     Args:
       cfg: the full config (`data.*`, `eval.num_frames`, `pose`).
-      dataset: dataset name under the records root.
+      dataset: dataset name under the records root, or a TFDS builder name (`data.source="tfds"`).
       split: records split.
       stride: k; default `cfg.data.sample_all_stride`.
       chunk_size: C timesteps per chunk; default `cfg.eval.num_frames`.
@@ -344,7 +374,7 @@ def make_eval_dataset(
       string [1], `chunk_index` int32 [1], `num_chunks` int32 [1].
     """
     _check_kind(cfg.data.input_kind)
-    root = root or data_root(cfg)
+    root = root or ("" if _use_tfds(cfg) else data_root(cfg))
     stride = int(stride or cfg.data.sample_all_stride)
     chunk_size = int(chunk_size or cfg.eval.num_frames)
     if stride < 1 or chunk_size < 1:
@@ -352,10 +382,13 @@ def make_eval_dataset(
             f"eval stride and chunk_size must be >= 1; received stride={stride}, "
             f"chunk_size={chunk_size}"
         )
-    files = records.split_files(root, dataset, split)
-    num_features = _peek_records(files, cfg.data.input_kind)
+    if _use_tfds(cfg):
+        num_features, ds = 0, _tfds_examples(cfg, dataset, split, None)
+    else:
+        files = records.split_files(root, dataset, split)
+        num_features = _peek_records(files, cfg.data.input_kind)
+        ds = tf.data.TFRecordDataset(files)
     no_seed = tf.zeros([2], tf.int64)
-    ds = tf.data.TFRecordDataset(files)
     ds = ds.map(
         lambda s: _parse(s, cfg, num_features, False, no_seed),
         num_parallel_calls=_parallel(cfg),
