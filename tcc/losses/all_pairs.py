@@ -62,7 +62,9 @@ def all_pairs_rows(
     return _batched_rows(embs, step_values, similarity_type, temperature)
 
 
-def _gram_and_first_hop(embs, similarity_type, temperature):
+def _gram_and_first_hop(
+    embs: tf.Tensor, similarity_type: str, temperature: float
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Gram matrix [BT, BT], squared norms [BT], first-hop similarities [BT, BT], and the scale."""
     shape = tf.shape(embs)
     flat = tf.reshape(embs, [shape[0] * shape[1], shape[2]])
@@ -73,7 +75,9 @@ def _gram_and_first_hop(embs, similarity_type, temperature):
     return gram, squares, sim_12, scale
 
 
-def _batched_rows(embs, step_values, similarity_type, temperature) -> CycleRows:
+def _batched_rows(
+    embs: tf.Tensor, step_values: tf.Tensor, similarity_type: str, temperature: float
+) -> CycleRows:
     """Products batched over pairs: rows ``(j, t)`` for every starting video ``i``."""
     shape = tf.shape(embs)
     num_videos, num_steps = shape[0], shape[1]
@@ -99,7 +103,9 @@ def _batched_rows(embs, step_values, similarity_type, temperature) -> CycleRows:
     )
 
 
-def _two_video_rows(embs, step_values, similarity_type, temperature) -> CycleRows:
+def _two_video_rows(
+    embs: tf.Tensor, step_values: tf.Tensor, similarity_type: str, temperature: float
+) -> CycleRows:
     """B = 2 with plain 2-D products: rows ``t`` for each starting video ``i``."""
     num_steps = tf.shape(embs)[1]
     frames = 2 * num_steps

@@ -22,7 +22,11 @@ VARIANCE_FLOOR = 1e-12
 
 
 def similarity_from_dots(
-    dots: tf.Tensor, query_squares, key_squares, similarity_type: str, scale
+    dots: tf.Tensor,
+    query_squares: tf.Tensor | None,
+    key_squares: tf.Tensor | None,
+    similarity_type: str,
+    scale: tf.Tensor | float,
 ) -> tf.Tensor:
     """Scaled similarity from dot products and squared norms.
 
