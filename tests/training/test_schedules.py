@@ -200,5 +200,6 @@ def test_out_of_range_parameter_names_the_key(changes, key):
 
 
 def test_irrelevant_parameters_are_not_validated():
-    schedule = build_lr_schedule(_lr_cfg(decay_type="fixed", exp_decay_steps=0))
-    np.testing.assert_allclose(float(schedule(0)), 1e-4, rtol=1e-6)
+    cfg = _lr_cfg(decay_type="fixed", exp_decay_steps=0)
+    schedule = build_lr_schedule(cfg)
+    np.testing.assert_allclose(float(schedule(0)), cfg.initial_lr, rtol=1e-6)
