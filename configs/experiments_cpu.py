@@ -35,7 +35,7 @@ thread each.
 
 from tcc.config import get_default_config
 
-MAX_ITERS = {"loss_ablation": 600, "from_scratch": 300, "combined": 250, "few_shot": 250}
+MAX_ITERS = {"loss_ablation": 600, "from_scratch": 800, "combined": 800, "few_shot": 800}
 FEW_SHOT_NUM_LABELED = [1, 3, 10]  # the supervised baseline needs one run per k
 
 

@@ -57,6 +57,12 @@ flags.DEFINE_string(
     "Suffix of the RESULTS.md section (default: the preset's, "
     "'keypoints' for --preset=keypoints, else none).",
 )
+flags.DEFINE_bool(
+    "reuse",
+    True,
+    "Evaluate, instead of retraining, a run another experiment in --output_dir already trained "
+    "with the same training config and seed (e.g. TCC in from_scratch, combined and few_shot).",
+)
 flags.DEFINE_string("run_logdir", None, "Internal: execute the job prepared in this logdir.")
 flags.DEFINE_integer("threads", 0, "Internal: TensorFlow threads of a --run_logdir job.")
 
@@ -94,6 +100,7 @@ def _run_experiment(name: str, command: str) -> list[str]:
         FLAGS.results_file or None,
         tag,
         command,
+        FLAGS.reuse,
     )
     from tcc.experiments import aggregate, grid
 

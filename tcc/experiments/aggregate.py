@@ -47,6 +47,8 @@ class Summary:
       scores: {run name: its selection score on val} of the searched runs.
       steps: the training steps of the aggregated runs.
       seconds: total train + eval seconds of the experiment's runs with these seeds.
+      reused: how many of those runs evaluated a model trained by another experiment
+        (`trained_in` of their `final_metrics.json`; their seconds are evaluation only).
     """
 
     rows: dict[str, dict[str, Cell]]
@@ -55,6 +57,7 @@ class Summary:
     scores: dict[str, float]
     steps: list[int]
     seconds: float
+    reused: int = 0
 
 
 def mean_std(values: Sequence[float]) -> Cell:
@@ -155,7 +158,13 @@ def summarize(
         for seed, r in per_seed.items()
         if seed in seeds
     )  # incl. unselected weights
-    return Summary(rows, paper_rows, selected, scores, sorted(steps), seconds)
+    reused = sum(
+        1
+        for per_seed in results.values()
+        for seed, r in per_seed.items()
+        if seed in seeds and r.get("trained_in")
+    )
+    return Summary(rows, paper_rows, selected, scores, sorted(steps), seconds, reused)
 
 
 def _format_cell(cell: Cell | None, percent: bool) -> str:
@@ -222,6 +231,12 @@ def section_markdown(
         f"summed over runs {summary.seconds / 60:.1f} min. Generated "
         f"{datetime.date.today().isoformat()} by `{command}`."
     )
+    if summary.reused:
+        lines[-1] += (
+            f" {summary.reused} of the runs evaluated a model trained by another experiment "
+            "with the same training config and seed (`trained_in` in their "
+            "`final_metrics.json`)."
+        )
     for group, chosen in summary.selected.items():
         scores = ", ".join(
             f"{name} {score:.4f}"
@@ -312,6 +327,7 @@ def write_outputs(
         "scores": summary.scores,
         "steps": summary.steps,
         "seconds": summary.seconds,
+        "reused": summary.reused,
         "meta": dict(meta),
     }
     path = os.path.join(output_dir, experiment.name, "summary.json")

@@ -5,14 +5,23 @@ A job's logdir is `<output_dir>/<experiment>/<run>/seed<k>`. `execute` trains th
 last checkpoint with `tcc.evaluation.runner.evaluate_checkpoint` and writes `final_metrics.json`
 atomically: the job's metrics averaged over datasets and the table cells it fills. Everything else
 about scheduling is in `runner`.
+
+Experiments share runs: TCC, SaL and TCN appear in `from_scratch`, `combined` and `few_shot` with
+the same training config. Before training, `prepare` looks for a finished logdir of another
+experiment under the same output_dir whose config trains exactly the same model (equal except for
+what only evaluation, logging and checkpointing read) with the same seed and step budget; if there
+is one, its checkpoints are copied and the job only evaluates. `trained_in` in the job's
+`final_metrics.json` names that logdir.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import glob
 import json
 import os
+import shutil
 import time
 
 import ml_collections
@@ -25,6 +34,18 @@ from tcc.experiments.grid import Experiment, Run
 
 RESULT_FILE = "final_metrics.json"
 SPEC_FILE = "run_spec.json"
+TRAINED_IN_FILE = "trained_in.json"
+# Keys that do not change the trained model (the resumable keys, except the step budget).
+_NOT_TRAINING_KEYS = (
+    "logdir",
+    "train.visualize_interval",
+    "checkpoint.",
+    "logging.",
+    "eval.",
+    "data.num_parallel_calls",
+    "data.num_prefetch_batches",
+    "data.cache_dir",
+)
 
 
 @dataclasses.dataclass
@@ -72,6 +93,11 @@ def load_result(logdir: str) -> dict | None:
         return None
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def _write_json(path: str, data: dict) -> None:
@@ -143,14 +169,68 @@ def make_job(
     return Job(experiment.name, run.name, run.row, int(seed), cfg, columns)
 
 
-def prepare(job: Job) -> None:
-    """Generates the data if needed, fills data-dependent keys, refuses a conflicting logdir."""
+def same_training(a: ml_collections.ConfigDict, b: ml_collections.ConfigDict) -> bool:
+    """Whether two resolved configs train the same model (seed and step budget included)."""
+    return not [
+        d for d in config_lib.diff(a, b) if not any(d.startswith(k) for k in _NOT_TRAINING_KEYS)
+    ]
+
+
+def find_trained(job: Job) -> str | None:
+    """A finished logdir of another experiment (same output_dir) that trained this job's model.
+
+    Candidates are `<output_dir>/*/*/seed<k>` with a `final_metrics.json` at exactly
+    `train.max_iters`, a checkpoint, and a config equal to the job's up to `_NOT_TRAINING_KEYS`;
+    a logdir that itself reused another's model is not a candidate (its origin is).
+    """
+    from tcc.training import checkpoints
+
+    output_dir = os.path.dirname(os.path.dirname(os.path.dirname(job.logdir)))
+    for logdir in sorted(glob.glob(os.path.join(output_dir, "*", "*", f"seed{job.seed}"))):
+        if os.path.abspath(logdir) == os.path.abspath(job.logdir):
+            continue
+        result = load_result(logdir)
+        if (
+            result is None
+            or result.get("trained_in")
+            or result["step"] != job.cfg.train.max_iters
+            or checkpoints.latest_checkpoint(logdir) is None
+        ):
+            continue
+        if same_training(config_lib.load_saved(logdir), job.cfg):
+            return logdir
+    return None
+
+
+def _adopt(job: Job, source: str) -> None:
+    """Copies the checkpoints of `source` into the job's logdir (atomically) and records it."""
+    from tcc.training import checkpoints
+
+    target = checkpoints.checkpoint_dir(job.logdir)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(checkpoints.checkpoint_dir(source), tmp)
+    os.replace(tmp, target)
+    _write_json(os.path.join(job.logdir, TRAINED_IN_FILE), {"trained_in": source})
+    logging.info("%s: reusing the model trained in %s (same training config)", job.logdir, source)
+
+
+def prepare(job: Job, reuse: bool = True) -> None:
+    """Generates the data if needed, fills data-dependent keys, refuses a conflicting logdir.
+
+    With `reuse`, a job with no checkpoint of its own adopts the checkpoints of an identical
+    finished run of another experiment (`find_trained`), so that it only evaluates.
+    """
     from tcc.datasets import pipeline
     from tcc.training import checkpoints, loop
 
     root = pipeline.data_root(job.cfg)
     loop.prepare_config(job.cfg, root)  # before the resume check, so a resumed run compares equal
     checkpoints.check_resumable_config(job.cfg, job.logdir)
+    if reuse and checkpoints.latest_checkpoint(job.logdir) is None:
+        source = find_trained(job)
+        if source is not None:
+            _adopt(job, source)
     _write_json(os.path.join(job.logdir, SPEC_FILE), job.spec())
 
 
@@ -174,8 +254,12 @@ def execute(job: Job) -> dict:
     path = checkpoints.latest_checkpoint(job.logdir)
     records = eval_runner.evaluate_checkpoint(job.cfg, job.logdir, path, root)
     metrics = _mean_metrics(records)
+    trained_in = os.path.join(job.logdir, TRAINED_IN_FILE)
     result = {
         **job.spec(),
+        "trained_in": json.loads(_read(trained_in))["trained_in"]
+        if os.path.isfile(trained_in)
+        else "",
         "step": trained.final_step,
         "metrics": metrics,
         "per_dataset": {r["dataset"]: r["metrics"] for r in records},

@@ -6,6 +6,10 @@ an interrupted experiment; an unfinished one resumes from its checkpoint. With `
 run as subprocesses (`python -m tcc.experiments --run_logdir=DIR`, output in `DIR/run.log`), each
 given `cpu_count // parallel` threads.
 
+Runs that another experiment under the same output_dir has already trained with the same
+training config and seed (TCC, SaL, TCN in `from_scratch`, `combined` and `few_shot`) are only
+evaluated: `jobs.prepare` copies their checkpoints (disable with `reuse=False`).
+
 Runs of a weight-search group are first trained with the first `search_seeds` seeds; the best on
 val (`aggregate.select_groups`) is then trained with the remaining seeds.
 """
@@ -41,7 +45,7 @@ def _describe(job: Job) -> str:
     return f"{job.experiment}/{job.run}/seed{job.seed}"
 
 
-def _run_inline(jobs: list[Job]) -> list[str]:
+def _run_inline(jobs: list[Job], reuse: bool = True) -> list[str]:
     from tcc.training.loop import TrainingInterrupted
 
     failures = []
@@ -50,7 +54,7 @@ def _run_inline(jobs: list[Job]) -> list[str]:
             "[%d/%d] %s: training and evaluating in %s", i, len(jobs), _describe(job), job.logdir
         )
         try:
-            prepare(job)
+            prepare(job, reuse)
             result = execute(job)
         except TrainingInterrupted:  # Ctrl-C / SIGTERM: checkpoint saved, stop the experiment
             raise
@@ -69,8 +73,8 @@ def _run_inline(jobs: list[Job]) -> list[str]:
     return failures
 
 
-def _start(job: Job, threads: int) -> tuple[subprocess.Popen, object]:
-    prepare(job)
+def _start(job: Job, threads: int, reuse: bool) -> tuple[subprocess.Popen, object]:
+    prepare(job, reuse)
     config_lib.save(job.cfg, job.logdir)
     log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115 (closed when it ends)
     cmd = [
@@ -83,7 +87,9 @@ def _start(job: Job, threads: int) -> tuple[subprocess.Popen, object]:
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log
 
 
-def _run_parallel(jobs: list[Job], parallel: int, poll: float = 2.0) -> list[str]:
+def _run_parallel(
+    jobs: list[Job], parallel: int, poll: float = 2.0, reuse: bool = True
+) -> list[str]:
     threads = max(1, (os.cpu_count() or 1) // parallel)
     pending, running, failures, done = list(jobs), {}, [], 0
     try:
@@ -91,7 +97,7 @@ def _run_parallel(jobs: list[Job], parallel: int, poll: float = 2.0) -> list[str
             while pending and len(running) < parallel:
                 job = pending.pop(0)
                 try:
-                    process, log = _start(job, threads)
+                    process, log = _start(job, threads, reuse)
                 except Exception as e:  # noqa: BLE001
                     failures.append(f"{_describe(job)}: {e}")
                     continue
@@ -122,11 +128,13 @@ def _run_parallel(jobs: list[Job], parallel: int, poll: float = 2.0) -> list[str
     return failures
 
 
-def execute_all(jobs: list[Job], parallel: int = 1) -> list[str]:
+def execute_all(jobs: list[Job], parallel: int = 1, reuse: bool = True) -> list[str]:
     """Runs the unfinished jobs; returns one message per failed job.
 
     A job is finished when its `final_metrics.json` is at `train.max_iters` (a larger
-    `train.max_iters` continues it from its checkpoint) and its logdir's config matches.
+    `train.max_iters` continues it from its checkpoint) and its logdir's config matches. With
+    `reuse`, an unfinished job without checkpoints first adopts the model of an identical finished
+    run of another experiment (`jobs.find_trained`) and then only evaluates.
     """
     todo, failures = [], []
     for job in jobs:
@@ -146,7 +154,9 @@ def execute_all(jobs: list[Job], parallel: int = 1) -> list[str]:
             os.path.join(job.logdir, RESULT_FILE),
         )
     if todo:
-        failures += _run_parallel(todo, parallel) if parallel > 1 else _run_inline(todo)
+        failures += (
+            _run_parallel(todo, parallel, reuse=reuse) if parallel > 1 else _run_inline(todo, reuse)
+        )
     return failures
 
 
@@ -201,6 +211,7 @@ def run_experiment(
     results_file: str | None = None,
     tag: str = "",
     command: str = "",
+    reuse: bool = True,
 ) -> tuple[aggregate.Summary, list[str]]:
     """Trains, evaluates and aggregates experiment `name`.
 
@@ -215,6 +226,8 @@ def run_experiment(
         default `<output_dir>/RESULTS.md`.
       tag: distinguishes sections of one experiment at several scales (`few_shot:keypoints`).
       command: the command line, quoted under the table.
+      reuse: evaluate, instead of retraining, a run whose identical model (same training config
+        and seed) another experiment under `output_dir` has already trained.
 
     Returns:
       (the aggregated summary, one message per failed job).
@@ -222,11 +235,13 @@ def run_experiment(
     experiment = get_experiment(name, base)
     runs = select_runs(experiment, experiment.runs, run_filter)
     seeds = list(seeds)
-    failures = execute_all(_plan(base, experiment, runs, seeds, output_dir, True, {}), parallel)
+    failures = execute_all(
+        _plan(base, experiment, runs, seeds, output_dir, True, {}), parallel, reuse
+    )
     results = aggregate.load_results(experiment, output_dir)
     selected = aggregate.select_groups(experiment, results, seeds[: experiment.search_seeds])
     failures += execute_all(
-        _plan(base, experiment, runs, seeds, output_dir, False, selected), parallel
+        _plan(base, experiment, runs, seeds, output_dir, False, selected), parallel, reuse
     )
     results = aggregate.load_results(experiment, output_dir)
     summary = aggregate.summarize(experiment, results, seeds)

@@ -112,6 +112,70 @@ def test_an_unfinished_run_resumes_from_its_checkpoint(micro_run, monkeypatch, t
     assert runner.load_result(runner.run_logdir(out, "few_shot", "tcc", 0))["step"] == 2
 
 
+def _record_train_steps(monkeypatch):
+    from tcc.training import loop
+
+    starts = []
+    real = loop.train
+    monkeypatch.setattr(loop, "train", lambda cfg: starts.append(r := real(cfg)) or r)
+    return starts
+
+
+def _files(directory):
+    out = {}
+    for name in sorted(os.listdir(directory)):
+        with open(os.path.join(directory, name), "rb") as f:
+            out[name] = f.read()
+    return out
+
+
+def test_a_run_trained_by_another_experiment_is_evaluated_not_retrained(
+    micro_run, monkeypatch, tmp_path
+):
+    out = str(tmp_path / "copy")
+    shutil.copytree(micro_run["out"], out)
+    starts = _record_train_steps(monkeypatch)
+    _, failures = runner.run_experiment("from_scratch", micro_run["cfg"], [0], out, ["tcc"])
+    assert failures == []
+    assert [(r.start_step, r.final_step) for r in starts] == [(2, 2)]  # restored, not trained
+    source = runner.run_logdir(out, "few_shot", "tcc", 0)
+    target = runner.run_logdir(out, "from_scratch", "tcc", 0)
+    result = runner.load_result(target)
+    assert result["trained_in"] == source and result["step"] == 2
+    assert set(result["cells"]) == {"Class. 0.1", "Class. 0.5", "Class. 1.0"}  # its own tasks
+    assert _files(os.path.join(target, "checkpoints")) == _files(
+        os.path.join(source, "checkpoints")
+    )
+    text = _read(os.path.join(out, "RESULTS.md"))
+    assert "1 of the runs evaluated a model trained by another experiment" in text
+
+
+def test_reuse_needs_the_same_training_config_and_seed_and_can_be_disabled(
+    micro_run, monkeypatch, tmp_path
+):
+    from tcc.experiments import jobs
+
+    out = str(tmp_path / "copy")
+    shutil.copytree(micro_run["out"], out)
+    starts = _record_train_steps(monkeypatch)
+    longer = micro_run["cfg"].copy_and_resolve_references()
+    longer.train.max_iters = 3  # another step budget: another model
+    runner.run_experiment("from_scratch", longer, [0], out, ["tcc"])
+    runner.run_experiment("from_scratch", micro_run["cfg"], [1], out, ["tcc"])  # another seed
+    runner.run_experiment("combined", micro_run["cfg"], [0], out, ["tcc"], reuse=False)
+    assert [(r.start_step, r.final_step) for r in starts] == [(0, 3), (0, 2), (0, 2)]
+    for experiment, seed in (("from_scratch", 0), ("from_scratch", 1), ("combined", 0)):
+        logdir = runner.run_logdir(out, experiment, "tcc", seed)
+        assert runner.load_result(logdir)["trained_in"] == ""
+    a = micro_run["cfg"]
+    b = a.copy_and_resolve_references()
+    b.eval.tasks = ["kendalls_tau"]
+    b.logdir = "/elsewhere"
+    assert jobs.same_training(a, b)
+    b.alignment.loss_type = "classification"
+    assert not jobs.same_training(a, b)
+
+
 def _fake_result(out, experiment, run, seed, cells, metrics=None):
     logdir = runner.run_logdir(out, experiment, run, seed)
     os.makedirs(logdir)
@@ -298,7 +362,7 @@ def test_parallel_runs_at_most_n_jobs_at_a_time_and_reports_failures(tmp_path, m
         "sys.exit(0 if ok else 3)"
     )
 
-    def fake_start(job, threads):
+    def fake_start(job, threads, reuse):
         os.makedirs(job.logdir, exist_ok=True)
         log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115
         return subprocess.Popen([sys.executable, "-c", child, job.logdir], stdout=log), log
