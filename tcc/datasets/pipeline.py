@@ -39,11 +39,23 @@ _SOURCES = ("records", "tfds")
 
 
 def data_root(cfg: ml_collections.ConfigDict) -> str:
-    """The records root: `cfg.data.path`, else the embedded dataset (generated on first use)."""
+    """The records root: `cfg.data.path`, else the embedded dataset (generated on first use).
+
+    The embedded dataset is the keypoint version (`tcc.datasets.synthetic_keypoints`) when
+    `cfg.datasets` is `["synthetic_pouring_joints"]`, else the pixel one.
+    """
     if cfg.data.path:
         return cfg.data.path
-    from tcc.datasets import synthetic  # lazy: only needed for the embedded default data
+    from tcc.datasets import synthetic, synthetic_keypoints  # lazy: only for the embedded data
 
+    if list(cfg.datasets) == [synthetic_keypoints.DATASET_NAME]:
+        return synthetic_keypoints.ensure_embedded_keypoints(
+            cache_dir=cfg.data.cache_dir or None,
+            seed=cfg.data.synthetic_seed,
+            num_train=cfg.data.synthetic_num_train,
+            num_val=cfg.data.synthetic_num_val,
+            image_size=cfg.data.image_size,
+        )
     return synthetic.ensure_embedded_dataset(
         cache_dir=cfg.data.cache_dir or None,
         seed=cfg.data.synthetic_seed,

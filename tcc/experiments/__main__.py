@@ -33,7 +33,8 @@ flags.DEFINE_string(
     "preset",
     "cpu",
     "Scale: micro (smoke test) | cpu (2 cores, <= ~1 h per "
-    "experiment) | keypoints (Penn Action joints, 2 cores) | paper (GPUs, the "
+    "experiment) | keypoints (Penn Action joints, 2 cores) | keypoints_synthetic (embedded "
+    "keypoints, 2 cores) | paper (GPUs, the "
     "paper's settings).",
 )
 flags.DEFINE_string("config", None, "Config file replacing the preset's (e.g. configs/x.py).")

@@ -1,5 +1,5 @@
 """Scales at which the experiments run: `micro` (smoke test), `cpu` (2 cores, <= ~1 h), `keypoints`
-(Penn Action joints on 2 cores), `paper` (GPUs).
+(Penn Action joints on 2 cores), `keypoints_synthetic` (embedded keypoints), `paper` (GPUs).
 
 A preset names a config file in `configs/` (the base: data, model, training budget) and overrides
 applied on top of it. `--config=FILE` replaces the preset's file and keeps its overrides. A config
@@ -105,6 +105,13 @@ PRESETS: dict[str, Preset] = {
         description="real Penn Action joints (squats, push-ups, pull-ups), "
         "sequence model, <= ~30 min per experiment on 2 CPU cores "
         "(configs/experiments_keypoints.py)",
+    ),
+    "keypoints_synthetic": Preset(
+        "keypoints_synthetic",
+        "experiments_keypoints_synthetic.py",
+        tag="keypoints_synthetic",
+        description="embedded synthetic pouring keypoints (12 noisy 2D points, generated on "
+        "first use), sequence model, 1000 steps (configs/experiments_keypoints_synthetic.py)",
     ),
     "paper": Preset(
         "paper",

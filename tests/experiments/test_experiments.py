@@ -332,7 +332,7 @@ def test_presets_apply_their_scale_and_command_line_overrides_win():
 def test_unknown_names_are_errors_that_list_the_valid_choices():
     with pytest.raises(KeyError, match="valid: loss_ablation, from_scratch"):
         grid.get_experiment("ablation", presets.experiment_config("x", "micro"))
-    with pytest.raises(KeyError, match="valid: micro, cpu, keypoints, paper"):
+    with pytest.raises(KeyError, match="valid: micro, cpu, keypoints, keypoints_synthetic, paper"):
         presets.experiment_config("loss_ablation", "gpu")
     experiment = grid.loss_ablation(None)
     with pytest.raises(ValueError, match="matches no run"):
@@ -386,3 +386,11 @@ def test_paper_numbers_are_penn_action_for_penn_action_classes_else_pouring():
     experiment = grid.from_scratch(cfg)
     assert (experiment.paper_name, experiment.paper["TCC"]["Class. 0.1"]) == ("Penn Action", 74.68)
     assert grid.loss_ablation(cfg).paper == {}  # the paper's loss ablation is on Pouring only
+
+
+def test_keypoints_synthetic_preset_runs_on_the_embedded_keypoints_with_its_own_section():
+    cfg = presets.experiment_config("few_shot", "keypoints_synthetic")
+    assert list(cfg.datasets) == ["synthetic_pouring_joints"] and cfg.data.path == ""
+    assert (cfg.data.input_kind, cfg.train.max_iters) == ("features", 1000)
+    assert presets.get_preset("keypoints_synthetic").tag == "keypoints_synthetic"
+    assert grid.get_experiment("few_shot", cfg).paper_name == "Pouring"
