@@ -13,7 +13,7 @@ Needs no download, so it runs on a fresh clone. The pose settings mirror
   python -m tcc.evaluate --logdir=/tmp/tcc/synthetic_joints
   python -m tcc.experiments --experiment=from_scratch --preset=keypoints_synthetic --seeds=3 \
       --output_dir=/tmp/tcc_experiments/keypoints_synthetic --results_file=RESULTS.md
-  (then combined, few_shot, loss_ablation; 1000 steps per run)
+  (then combined, few_shot, loss_ablation; 2000 steps per run)
 
 Flips: the joints are named relative to the action ("back" / "front" of the container, the glass
 rim "near" / "far" from it), not left / right in the image, so a mirrored video is another valid
@@ -60,7 +60,7 @@ def get_config():
     c.train.batch_size = 4
     c.train.num_frames = 20
     c.optimizer.lr.initial_lr = 1e-3
-    c.train.max_iters = 1000  # ~20 s of training per run on one core (docstring)
+    c.train.max_iters = 2000  # ~20 s per run through the runner on 2 cores
     c.train.visualize_interval = 0
     c.checkpoint.save_interval = 500
     c.logging.report_interval = 500

@@ -111,7 +111,7 @@ PRESETS: dict[str, Preset] = {
         "experiments_keypoints_synthetic.py",
         tag="keypoints_synthetic",
         description="embedded synthetic pouring keypoints (12 noisy 2D points, generated on "
-        "first use), sequence model, 1000 steps (configs/experiments_keypoints_synthetic.py)",
+        "first use), sequence model, 2000 steps (configs/experiments_keypoints_synthetic.py)",
     ),
     "paper": Preset(
         "paper",

@@ -391,6 +391,6 @@ def test_paper_numbers_are_penn_action_for_penn_action_classes_else_pouring():
 def test_keypoints_synthetic_preset_runs_on_the_embedded_keypoints_with_its_own_section():
     cfg = presets.experiment_config("few_shot", "keypoints_synthetic")
     assert list(cfg.datasets) == ["synthetic_pouring_joints"] and cfg.data.path == ""
-    assert (cfg.data.input_kind, cfg.train.max_iters) == ("features", 1000)
+    assert (cfg.data.input_kind, cfg.train.max_iters) == ("features", 2000)
     assert presets.get_preset("keypoints_synthetic").tag == "keypoints_synthetic"
     assert grid.get_experiment("few_shot", cfg).paper_name == "Pouring"
