@@ -16,16 +16,17 @@ barely moves this encoder in a few hundred steps), 800 steps for every experimen
 let the experiments share runs: TCC, SaL and TCN of `from_scratch` are evaluated, not retrained,
 by `combined`, `few_shot` and `loss_ablation` (`--reuse`, docs/experiments.md).
 
-Time budget, measured on the idle 2-core development machine with `--parallel=2` (one thread per
-run): TCC trains at ~4.3 steps/s and supervised at ~4.6 steps/s at batch 2, and a run costs
-~25 s more (building, tracing, embedding the 80 videos, the SVMs), so ~3.5 min per 800-step run,
-two at a time:
+Time budget, measured on the 2-core development machine with `--parallel=2` (one thread per run):
+TCC trains at ~4.3 steps/s and supervised at ~4.6 steps/s at batch 2 on an idle machine, and a run
+costs ~25 s more (building, tracing, embedding the 80 videos, the SVMs), so ~3.5-4 min per
+800-step run, two at a time. Measured wall times of the published run (2026-11-27, in this order,
+`from_scratch` sharing the machine with other jobs):
 
-  experiment      runs x seeds          trained (after the experiments above)   estimate
-  from_scratch         6 x 3            18                                      ~32 min
-  combined       3 x 3 + 6 + 2 x 2      10 (9 evaluated only)                   ~20 min
-  few_shot             7 x 3            12 (9 evaluated only)                   ~24 min
-  loss_ablation        3 x 3             6 (3 evaluated only)                   ~12 min
+  experiment      runs x seeds          trained (after the experiments above)   wall time
+  from_scratch         6 x 3            18                                      50 min
+  combined       3 x 3 + 6 + 2 x 2      10 (9 evaluated only)                   22 min
+  few_shot             7 x 3             9 (12 evaluated only)                  19 min
+  loss_ablation        3 x 3             6 (3 evaluated only)                   13 min
 
 Each is at most 19-21 trained runs (~40 min) when run alone. The measured times are under each
 table in RESULTS.md. `--config.train.max_iters=N` trains longer (finished runs of the same
