@@ -35,7 +35,8 @@ from tcc.experiments.grid import Experiment, Run
 RESULT_FILE = "final_metrics.json"
 SPEC_FILE = "run_spec.json"
 TRAINED_IN_FILE = "trained_in.json"
-# Keys that do not change the trained model (the resumable keys, except the step budget).
+# Keys that do not change the trained model: `checkpoints.RESUMABLE_KEYS` without the step budget,
+# the data path and the shuffle queue (fine to change when resuming, not when copying a run).
 _NOT_TRAINING_KEYS = (
     "logdir",
     "train.visualize_interval",
