@@ -28,16 +28,15 @@ tracing, embedding 135 sequences and the SVMs included):
   few_shot             9 x 3            27 x 55 s = 25 min   (k = 1, 2, 3, 5, 10)
 """
 
-import importlib.util
 import os
+
+from tcc import config as config_lib
 
 
 def _penn_action_joints_config():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "penn_action_joints.py")
-    spec = importlib.util.spec_from_file_location("penn_action_joints_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+    return config_lib.load_config_file(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "penn_action_joints.py")
+    )
 
 
 def get_config():

@@ -27,18 +27,16 @@ classification 80 %, progression 0.49; supervised 0.80, 86 %, 0.57 (docs/synthet
 TCC's gap in tau is alignment across the two layouts: val videos of one layout align at ~0.7.
 """
 
-import importlib.util
 import os
 
+from tcc import config as config_lib
 from tcc.datasets.synthetic_keypoints import NUM_JOINTS
 
 
 def _penn_action_joints_config():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "penn_action_joints.py")
-    spec = importlib.util.spec_from_file_location("penn_action_joints_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+    return config_lib.load_config_file(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "penn_action_joints.py")
+    )
 
 
 def get_config():
