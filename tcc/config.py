@@ -156,6 +156,7 @@ def get_default_config() -> ConfigDict:
     c.combined.alignment_loss_weight = 1.0
     c.combined.sal_loss_weight = 0.0
     c.combined.tcn_loss_weight = 0.0
+    c.combined.normalize_terms = True  # divide every term by its chance level (algos/combined.py)
 
     c.classification = ConfigDict()  # the supervised baseline
     c.classification.label_smoothing = 0.0
