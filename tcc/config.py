@@ -39,10 +39,12 @@ def get_default_config() -> ConfigDict:
     c.data.tfds_data_dir = ""  # source=tfds: TFDS data_dir; '' = the TFDS default
     c.data.cache_dir = ""  # '' = $TCC_CACHE_DIR or ~/.cache/tcc
     c.data.synthetic_seed = 0
-    c.data.synthetic_num_train = 60
+    # 480 train videos (the first 60 are the old default's): with 60 the small encoder learns
+    # the training videos' appearance and val tau stalls (BENCHMARKS.md, time to quality).
+    c.data.synthetic_num_train = 480
     c.data.synthetic_num_val = 20
     c.data.input_kind = "frames"  # frames | features
-    c.data.image_size = 64
+    c.data.image_size = 48  # the demo's; 48 px learns more per CPU-minute than 64 or 32
     c.data.num_steps = 2  # context frames per timestep
     c.data.frame_stride = 15  # frames between context frames
     c.data.sampling_strategy = "offset_uniform"  # offset_uniform | stride | all
@@ -81,7 +83,7 @@ def get_default_config() -> ConfigDict:
     c.pose.motion_stride = 0  # frames back for motion; 0 = data.frame_stride
 
     c.train = ConfigDict()
-    c.train.max_iters = 1000
+    c.train.max_iters = 3000  # the demo: ~11 CPU-minutes at 48 px (BENCHMARKS.md)
     c.train.batch_size = 4
     c.train.num_frames = 20
     c.train.visualize_interval = 500
