@@ -32,6 +32,10 @@ def get_default_config() -> ConfigDict:
     c.tpu = ""
     c.mixed_precision = ""  # '' | mixed_float16 | mixed_bfloat16
     c.jit_compile = False
+    # Under several replicas: 'global' = TCC pairs, TCN negatives and SaL samples span the global
+    # batch (embeddings gathered across replicas); 'replica' = within each replica (the original).
+    c.loss_scope = "global"
+    c.sync_batch_norm = False  # batch-norm statistics over all replicas (same update on any count)
 
     c.data = ConfigDict()
     c.data.path = ""  # '' = the embedded synthetic dataset, generated on first use
