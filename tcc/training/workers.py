@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 
@@ -93,3 +95,24 @@ def step_guard(role: WorkerRole, logdir: str, step: int) -> Iterator[None]:
             f"worker with the same command to resume from the chief's newest checkpoint in "
             f"{logdir}."
         ) from None
+
+
+def free_loopback_ports(n: int) -> list[int]:
+    """`n` distinct free TCP ports on 127.0.0.1, for a local test cluster (held open together
+    while picking; another program could still take one before the workers bind it)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def local_tf_config(ports: list[int], index: int) -> str:
+    """The `TF_CONFIG` JSON of worker `index` of a cluster of local workers on `ports`."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    return json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
