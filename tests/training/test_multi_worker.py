@@ -25,7 +25,8 @@ from tcc.training import checkpoints, workers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-LAUNCH_TIMEOUT = 900  # seconds for a whole launch of the workers on a loaded 2-core machine
+# Seconds for a whole launch of the workers on a loaded 2-core machine (TCC_TEST_LAUNCH_TIMEOUT).
+LAUNCH_TIMEOUT = float(os.environ.get("TCC_TEST_LAUNCH_TIMEOUT", "900"))
 
 
 def _env(tmp_dir: str, tf_config: str | None = None) -> dict[str, str]:
