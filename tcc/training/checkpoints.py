@@ -26,6 +26,7 @@ RESUMABLE_KEYS = (
     "logdir",
     "train.max_iters",
     "train.visualize_interval",
+    "worker_heartbeat_timeout",
     "checkpoint.",
     "logging.",
     "eval.",

@@ -143,7 +143,7 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     logdir = cfg.logdir
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
-    strategy = build_strategy(cfg.strategy, cfg.tpu)
+    strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
     root = pipeline.data_root(cfg)
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
