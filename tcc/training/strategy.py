@@ -62,7 +62,7 @@ def configure_logical_cpus(n: int) -> None:
 
 
 def build_strategy(
-    name: str, tpu: str = "", heartbeat_timeout: float = 0.0
+    name: str, tpu: str = "", heartbeat_timeout: float = 120.0
 ) -> tf.distribute.Strategy:
     """Creates the distribution strategy `name` (see the module docstring).
 
