@@ -71,8 +71,8 @@ def build_strategy(
       tpu: `cfg.tpu`, the TPU to connect to; used only by `tpu`.
       heartbeat_timeout: `multi_worker_mirrored` only: seconds without a heartbeat after which
         TensorFlow's coordination service declares a worker lost and aborts the collectives of
-        the others (`cfg.worker_heartbeat_timeout`); 0 keeps TensorFlow's default (a few seconds), which
-        a heavily loaded host can miss.
+        the others (`cfg.worker_heartbeat_timeout`); 0 keeps TensorFlow's default (a few
+        seconds), which a heavily loaded host can miss.
 
     Returns:
       The strategy; `strategy.num_replicas_in_sync` is the number of replicas.
