@@ -30,8 +30,14 @@ def get_default_config() -> ConfigDict:
     c.seed = 0
     c.strategy = "default"  # default | mirrored | multi_worker_mirrored | tpu
     c.tpu = ""
+    # multi_worker_mirrored: seconds without a heartbeat before a worker counts as lost.
+    c.worker_heartbeat_timeout = 120.0
     c.mixed_precision = ""  # '' | mixed_float16 | mixed_bfloat16
     c.jit_compile = False
+    # Under several replicas: 'global' = TCC pairs, TCN negatives and SaL samples span the global
+    # batch (embeddings gathered across replicas); 'replica' = within each replica (the original).
+    c.loss_scope = "global"
+    c.sync_batch_norm = False  # batch-norm statistics over all replicas (same update on any count)
 
     c.data = ConfigDict()
     c.data.path = ""  # '' = the embedded synthetic dataset, generated on first use

@@ -35,11 +35,15 @@ def main(argv: list[str]) -> None:
     if FLAGS.logdir:
         cfg.logdir = FLAGS.logdir
 
-    from tcc.training import checkpoints, loop  # noqa: PLC0415 (heavy imports after parsing)
+    from tcc.training import checkpoints, loop, workers  # noqa: PLC0415 (heavy, after parsing)
 
     try:
         result = loop.train(cfg)
-    except (loop.NonFiniteLossError, checkpoints.ConfigConflictError) as e:
+    except (
+        loop.NonFiniteLossError,
+        checkpoints.ConfigConflictError,
+        workers.WorkerLostError,
+    ) as e:
         logging.error("%s", e)
         sys.exit(f"error: {e}")
     except loop.TrainingInterrupted as e:

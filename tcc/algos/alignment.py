@@ -5,7 +5,7 @@ from __future__ import annotations
 import ml_collections
 import tensorflow as tf
 
-from tcc.algos.base import ALGORITHMS, Algorithm, Batch
+from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
 from tcc.losses.cycle_consistency import compute_alignment_loss
 
 
@@ -35,6 +35,7 @@ def alignment_loss(cfg: ml_collections.ConfigDict, batch: Batch, embs: tf.Tensor
         variance_lambda=a.variance_lambda,
         huber_delta=a.huber_delta,
         normalize_indices=a.normalize_indices,
+        seed=loss_seed(batch, 0),
     )
 
 

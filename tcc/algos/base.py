@@ -9,8 +9,17 @@ embeddings in, a dict of named scalar loss terms out. Everything else is shared 
 - `train_step` / `test_step` in the Keras convention, so `fit()` / `evaluate()` work, and the
   project's own loop (`tcc.training.loop`) calls the same `train_step` under `tf.distribute`;
 - regularisation: the sum of the model's regularisation losses (kernel / bias L2) is added once;
+- the batch the losses see: under a multi-replica strategy with `cfg.loss_scope = 'global'` (the
+  default) the embeddings and the entries the losses read are gathered across replicas, so pairs,
+  negatives and samples span the global batch (`tcc.algos.cross_replica`); with `'replica'` each
+  replica's loss sees its own share only (the original's behaviour);
 - replica scaling: the total loss is divided by the number of replicas in exactly one place
-  (`_replica_scaled`), because the optimizer sums gradients across replicas;
+  (`_replica_scaled`), because the optimizer sums gradients across replicas (a global-batch loss
+  too: its gathered embeddings carry the matching factor, see `tcc.algos.cross_replica`);
+- the randomness of the losses (TCC cycles, TCN positives, SaL triplets) is drawn from the
+  stateless seed `[cfg.seed, step]` (`batch['sample_seed']`), so it is the same on every replica
+  and the same as on one device (`'replica'` scope adds the replica id);
+- optional synchronised batch norm (`cfg.sync_batch_norm`): batch statistics over all replicas;
 - metric trackers, one `keras.metrics.Mean` per loss term, plus `regularization`, `loss` and
   `grad_norm`.
 """
@@ -23,6 +32,7 @@ import keras
 import ml_collections
 import tensorflow as tf
 
+from tcc.algos import cross_replica
 from tcc.models.backbones import build_backbone
 from tcc.models.embedders import ConvEmbedder, SequenceEmbedder
 from tcc.registry import Registry
@@ -30,6 +40,15 @@ from tcc.registry import Registry
 ALGORITHMS = Registry("training_algo")
 
 Batch = dict[str, tf.Tensor]
+
+
+def loss_seed(batch: Batch, salt: int) -> tf.Tensor | None:
+    """The stateless seed (int64 [2]) of one loss's sampling: `batch['sample_seed']` offset by
+    `salt`, so that the losses of `combined` draw independently; None without a sample seed."""
+    seed = batch.get("sample_seed")
+    if seed is None:
+        return None
+    return seed + tf.constant([salt * 7_919, 0], tf.int64)
 
 
 class Algorithm(keras.Model):
@@ -49,6 +68,7 @@ class Algorithm(keras.Model):
         self.input_kind = cfg.data.input_kind
         self.encoder = self._build_encoder(cfg) if self.input_kind == "frames" else None
         self.embedder = self._build_embedder(cfg)
+        self.loss_scope = cross_replica.check_loss_scope(cfg.get("loss_scope", "global"))
         names = (*self.loss_names, "regularization", "loss", "grad_norm")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
@@ -125,15 +145,35 @@ class Algorithm(keras.Model):
         """Returns the named scalar loss terms (float32) of this algorithm; summed for training.
 
         Args:
-          batch: the batch dict of the data pipeline (`steps` [B, T], `seq_lens` [B], ...).
-          embs: float32 [B, T, D], the output of `call`.
-          training: whether this is a training step (random sampling inside losses may differ).
+          batch: the batch the loss sees (`steps` [B, T], `seq_lens` [B], `frame_labels` [B, T],
+            ..., and `sample_seed`, int64 [2], the stateless seed of any random sampling).
+          embs: float32 [B, T, D], the output of `call` (of the global batch under the default
+            `loss_scope`).
+          training: whether this is a training step.
         """
         raise NotImplementedError
 
+    def _sample_seed(self) -> tf.Tensor:
+        """int64 [2]: `[cfg.seed, step]`, plus the replica id in `'replica'` loss scope."""
+        optimizer = getattr(self, "optimizer", None)
+        step = tf.cast(optimizer.iterations, tf.int64) if optimizer is not None else 0
+        seed = tf.constant(int(self.cfg.seed), tf.int64)
+        if self.loss_scope == "replica":
+            seed = seed + 1_000_003 * tf.cast(cross_replica.replica_id(), tf.int64)
+        return tf.stack([seed, tf.cast(step, tf.int64)])
+
     def _total_loss(self, batch: Batch, training: bool) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        """The total loss and its named terms (the loss terms, `regularization`, `loss`).
+
+        Under the default `'global'` loss scope they are those of the whole global batch, the
+        same on every replica; under `'replica'` those of this replica's share.
+        """
         embs = self(batch, training=training)
-        terms = self.compute_losses(batch, embs, training=training)
+        loss_batch = dict(batch)
+        if self.loss_scope == "global":
+            loss_batch, embs = cross_replica.gather_batch(batch, embs)
+        loss_batch["sample_seed"] = self._sample_seed()
+        terms = self.compute_losses(loss_batch, embs, training=training)
         reg = tf.add_n([tf.cast(x, tf.float32) for x in self.losses]) if self.losses else 0.0
         terms = {k: tf.cast(v, tf.float32) for k, v in terms.items()}
         terms["regularization"] = tf.convert_to_tensor(reg, tf.float32)
@@ -143,7 +183,7 @@ class Algorithm(keras.Model):
     @staticmethod
     def _replica_scaled(loss: tf.Tensor) -> tf.Tensor:
         """The one place where the loss is divided by the number of replicas."""
-        return loss / tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, loss.dtype)
+        return loss / tf.cast(cross_replica.num_replicas(), loss.dtype)
 
     # ----------------------------------------------------------------------------- building
     def build_with_dummy_batch(
@@ -174,6 +214,8 @@ class Algorithm(keras.Model):
         }
         self._total_loss(batch, training=False)
         self.built = True
+        if self.cfg.get("sync_batch_norm", False):
+            cross_replica.synchronize_batch_norm(self)
 
     def enable_xla(self) -> None:
         """Compiles the forward and backward pass with XLA (`jit_compile=True`).

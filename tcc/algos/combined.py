@@ -18,7 +18,7 @@ from typing import Any
 import tensorflow as tf
 
 from tcc.algos.alignment import alignment_loss
-from tcc.algos.base import ALGORITHMS, Algorithm, Batch
+from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
 from tcc.algos.sal import build_sal_head, sal_loss
 from tcc.algos.tcn import tcn_loss
 
@@ -60,11 +60,15 @@ class Combined(Algorithm):
                 loss, lambda: alignment_loss(self.cfg, batch, tf.ones_like(embs))
             )
         if w["sal_loss"] > 0:
-            loss = sal_loss(self.cfg, self.sal_head, embs, training)
+            seed = loss_seed(batch, 1)
+            loss = sal_loss(self.cfg, self.sal_head, embs, training, seed)
             terms["sal_loss"] = w["sal_loss"] * self._normalized(loss, lambda: math.log(2.0))
         if w["tcn_loss"] > 0:
-            # One draw of positives for the loss and its chance level.
-            seed = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
+            # One draw of positives for the loss and its chance level (the step's seed, the same
+            # on every replica; a fresh one without a sample seed).
+            seed = loss_seed(batch, 2)
+            if seed is None:
+                seed = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
             loss = tcn_loss(self.cfg, batch, embs, seed=seed)
             terms["tcn_loss"] = w["tcn_loss"] * self._normalized(
                 loss, lambda: tcn_loss(self.cfg, batch, tf.ones_like(embs), seed=seed)

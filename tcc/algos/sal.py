@@ -8,7 +8,7 @@ import keras
 import ml_collections
 import tensorflow as tf
 
-from tcc.algos.base import ALGORITHMS, Algorithm, Batch
+from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
 from tcc.losses.shuffle_and_learn import sample_triplets, shuffle_and_learn_loss
 
 
@@ -31,10 +31,15 @@ def build_sal_head(cfg: ml_collections.ConfigDict) -> keras.Sequential:
     return keras.Sequential(layers, name="sal_head")
 
 
-def sal_loss(cfg, head: keras.layers.Layer, embs: tf.Tensor, training: bool) -> tf.Tensor:
-    """SaL loss: sample ordered / shuffled triplets from `embs` [B, T, D] and classify them."""
+def sal_loss(
+    cfg, head: keras.layers.Layer, embs: tf.Tensor, training: bool, seed: tf.Tensor | None = None
+) -> tf.Tensor:
+    """SaL loss: sample ordered / shuffled triplets from `embs` [B, T, D] and classify them.
+
+    `seed` (int64 [2], stateless) fixes the triplets; None draws them from the stateful RNG.
+    """
     triplets, labels = sample_triplets(
-        embs, num_samples=cfg.sal.num_samples, shuffle_fraction=cfg.sal.shuffle_ratio
+        embs, num_samples=cfg.sal.num_samples, shuffle_fraction=cfg.sal.shuffle_ratio, seed=seed
     )
     logits = head(triplets, training=training)
     return shuffle_and_learn_loss(logits, labels, label_smoothing=cfg.sal.label_smoothing)
@@ -51,4 +56,5 @@ class ShuffleAndLearn(Algorithm):
         self.sal_head = build_sal_head(self.cfg)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        return {"sal_loss": sal_loss(self.cfg, self.sal_head, embs, training)}
+        seed = loss_seed(batch, 1)
+        return {"sal_loss": sal_loss(self.cfg, self.sal_head, embs, training, seed)}

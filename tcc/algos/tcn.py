@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from tcc.algos.base import ALGORITHMS, Algorithm, Batch
+from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
 from tcc.losses.time_contrastive import compute_tcn_loss
 
 
 def tcn_loss(cfg, batch: Batch, embs: tf.Tensor, seed=None) -> tf.Tensor:
     """TCN n-pairs loss of `embs` [B, T, D] with the options of `cfg.tcn`.
 
-    `seed` fixes the sampled positives (see `tcc.losses.random_source`); None draws new ones.
+    `seed` fixes the sampled positives (see `tcc.losses.random_source`); None takes the step's
+    seed of the batch (`batch['sample_seed']`), or new draws without one.
     """
-    del batch  # single-view TCN needs only the embeddings
+    if seed is None:
+        seed = loss_seed(batch, 2)
     return compute_tcn_loss(
         embs, positive_window=cfg.tcn.positive_window, reg_lambda=cfg.tcn.reg_lambda, seed=seed
     )

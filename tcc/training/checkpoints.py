@@ -26,6 +26,7 @@ RESUMABLE_KEYS = (
     "logdir",
     "train.max_iters",
     "train.visualize_interval",
+    "worker_heartbeat_timeout",
     "checkpoint.",
     "logging.",
     "eval.",
@@ -101,9 +102,14 @@ class Checkpointer:
       model: the algorithm (a built `keras.Model`).
       optimizer: its optimizer (built: its variables exist).
       max_to_keep: how many recent checkpoints to keep.
+      restore_dir: the run directory to resume from, if not `logdir` (a non-chief worker saves
+        into a temporary `logdir` but resumes from the chief's).
     """
 
-    def __init__(self, logdir: str, model, optimizer, max_to_keep: int = 5):
+    def __init__(
+        self, logdir: str, model, optimizer, max_to_keep: int = 5, restore_dir: str | None = None
+    ):
+        self.restore_dir = restore_dir
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         self.checkpoint = tf.train.Checkpoint(
             model=variable_dict(model.weights),
@@ -120,6 +126,8 @@ class Checkpointer:
     def restore_latest(self) -> int:
         """Restores the newest checkpoint if there is one; returns the step to continue from."""
         path = self.manager.latest_checkpoint
+        if self.restore_dir is not None:
+            path = latest_checkpoint(self.restore_dir)
         if path is None:
             return 0
         self.checkpoint.restore(path).assert_consumed()

@@ -11,7 +11,9 @@ strategy `cfg.strategy`, in `cfg.logdir`:
   so the newest checkpoint is the last good one;
 - writes TensorBoard scalars (every loss term, lr, gradient norm, frames/s) to `<logdir>/train`
   every `logging.report_interval` steps, with a progress line (rate, ETA), and an alignment
-  picture of two training videos every `train.visualize_interval` steps.
+  picture of two training videos every `train.visualize_interval` steps;
+- under `multi_worker_mirrored` only the chief writes into the logdir, every worker resumes from
+  it, and a lost worker stops the others with `workers.WorkerLostError` (`tcc.training.workers`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from absl import logging
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import pipeline, records
-from tcc.training import checkpoints, summaries
+from tcc.training import checkpoints, summaries, workers
 from tcc.training.optimizers import build_optimizer
 from tcc.training.precision import set_precision
 from tcc.training.strategy import build_strategy
@@ -141,7 +143,7 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     logdir = cfg.logdir
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
-    strategy = build_strategy(cfg.strategy, cfg.tpu)
+    strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
     root = pipeline.data_root(cfg)
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
@@ -151,7 +153,18 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
         raise ValueError(
             f"train.batch_size={global_batch} must be divisible by the {replicas} replicas"
         )
-    config_lib.save(cfg, logdir)
+    role = workers.worker_role(strategy, logdir)
+    try:
+        return _train(cfg, strategy, root, role)
+    finally:
+        role.cleanup()
+
+
+def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
+    """`train` after the checks, in the process's role (the chief writes the logdir)."""
+    logdir, global_batch = cfg.logdir, cfg.train.batch_size
+    if role.is_chief:  # only the chief writes into the logdir (see tcc.training.workers)
+        config_lib.save(cfg, logdir)
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: pipeline.make_train_dataset(
             cfg,
@@ -166,31 +179,37 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
         local = pipeline.make_train_dataset(cfg, batch_size=1, seed=cfg.seed, root=root)
         feature_dim = local.element_spec["frames"].shape[-1]
     model, optimizer = build_model_and_optimizer(cfg, strategy, feature_dim)
-    ckpt = checkpoints.Checkpointer(logdir, model, optimizer, cfg.checkpoint.max_to_keep)
+    ckpt = checkpoints.Checkpointer(
+        role.write_dir, model, optimizer, cfg.checkpoint.max_to_keep, restore_dir=logdir
+    )
     start = ckpt.restore_latest()
-    writer = tf.summary.create_file_writer(os.path.join(logdir, "train"))
+    writer = tf.summary.create_noop_writer()
+    if role.is_chief:
+        writer = tf.summary.create_file_writer(os.path.join(logdir, "train"))
     frames_per_step = global_batch * cfg.train.num_frames * cfg.data.num_steps
     logging.info(
-        "Training %s on %s for %d steps (from step %d), %d replica(s), logdir %s.",
+        "Training %s on %s for %d steps (from step %d), %d replica(s), logdir %s (%s).",
         cfg.training_algo,
         ", ".join(cfg.datasets),
         cfg.train.max_iters,
         start,
-        replicas,
+        strategy.num_replicas_in_sync,
         logdir,
+        role.description + (", chief" if role.is_chief else ", writes to a temporary folder"),
     )
-    run = _Run(cfg, model, optimizer, ckpt, writer, root, frames_per_step)
+    run = _Run(cfg, model, optimizer, ckpt, writer, root, frames_per_step, role)
     return run.loop(iter(dataset), _distributed_step(model, strategy), start)
 
 
 class _Run:
     """State of one training run between steps (timing, summaries, saving)."""
 
-    def __init__(self, cfg, model, optimizer, ckpt, writer, root, frames_per_step):
+    def __init__(self, cfg, model, optimizer, ckpt, writer, root, frames_per_step, role):
         self.cfg, self.model, self.optimizer, self.ckpt = cfg, model, optimizer, ckpt
         self.writer, self.root, self.frames_per_step = writer, root, frames_per_step
         self._viz_iter = None
         self.fps = 0.0
+        self.role = role
 
     def loop(self, iterator, step_fn, start: int) -> TrainResult:
         cfg = self.cfg
@@ -201,8 +220,9 @@ class _Run:
         step = start
         with _StopFlag() as stop:
             while step < max_iters:
-                out = step_fn(iterator)
-                values = {k: float(v) for k, v in out.items()}
+                with workers.step_guard(self.role, cfg.logdir, step):
+                    out = step_fn(iterator)
+                    values = {k: float(v) for k, v in out.items()}
                 history.append(values)
                 step += 1
                 window_steps += 1
@@ -211,7 +231,8 @@ class _Run:
                     elapsed = time.perf_counter() - window_start
                     self._report(step, values, window_steps / max(elapsed, 1e-9))
                     window_start, window_steps = time.perf_counter(), 0
-                if cfg.train.visualize_interval and step % cfg.train.visualize_interval == 0:
+                visualize = cfg.train.visualize_interval and self.role.is_chief
+                if visualize and step % cfg.train.visualize_interval == 0:
                     self._visualize(step)
                 if step % cfg.checkpoint.save_interval == 0:
                     self.ckpt.save(step)

@@ -61,12 +61,18 @@ def configure_logical_cpus(n: int) -> None:
         ) from None
 
 
-def build_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
+def build_strategy(
+    name: str, tpu: str = "", heartbeat_timeout: float = 120.0
+) -> tf.distribute.Strategy:
     """Creates the distribution strategy `name` (see the module docstring).
 
     Args:
       name: one of `STRATEGIES` (`cfg.strategy`).
       tpu: `cfg.tpu`, the TPU to connect to; used only by `tpu`.
+      heartbeat_timeout: `multi_worker_mirrored` only: seconds without a heartbeat after which
+        TensorFlow's coordination service declares a worker lost and aborts the collectives of
+        the others (`cfg.worker_heartbeat_timeout`); 0 keeps TensorFlow's default (a few
+        seconds), which a heavily loaded host can miss.
 
     Returns:
       The strategy; `strategy.num_replicas_in_sync` is the number of replicas.
@@ -81,7 +87,7 @@ def build_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
         return _mirrored()
     if name == "multi_worker_mirrored":
         _check_tf_config(os.environ.get("TF_CONFIG", ""))
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _multi_worker(heartbeat_timeout)
     if name == "tpu":
         return _tpu(tpu)
     raise ValueError(
@@ -100,6 +106,31 @@ def _mirrored() -> tf.distribute.MirroredStrategy:
             "Call tcc.training.strategy.configure_logical_cpus(n) at program start for n."
         )
     return tf.distribute.MirroredStrategy(devices=[d.name for d in cpus])
+
+
+def _multi_worker(heartbeat_timeout: float) -> tf.distribute.MultiWorkerMirroredStrategy:
+    """MultiWorkerMirroredStrategy, with the coordination service configured as TensorFlow
+    would (leader: the chief or worker 0) but with `heartbeat_timeout` seconds."""
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    spec = resolver.cluster_spec()
+    jobs = [job for job in ("chief", "worker") if job in spec.jobs]
+    if heartbeat_timeout > 0 and resolver.task_type in jobs:
+        # The strategy keeps a coordination service configured before it is created.
+        from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2  # noqa: PLC0415
+        from tensorflow.python.distribute import multi_worker_util  # noqa: PLC0415
+        from tensorflow.python.eager import context  # noqa: PLC0415
+
+        if context.context().coordination_service is None:
+            context.context().configure_coordination_service(
+                service_type="standalone",
+                service_leader=multi_worker_util.coordination_leader(spec),
+                coordinated_jobs=[
+                    coordination_config_pb2.CoordinatedJob(name=j, num_tasks=spec.num_tasks(j))
+                    for j in jobs
+                ],
+                heartbeat_timeout_in_ms=int(heartbeat_timeout * 1000),
+            )
+    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
 
 
 def _check_tf_config(text: str) -> None:
