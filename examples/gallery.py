@@ -40,7 +40,7 @@ def _app(module: str, argv: list[str]) -> list[str]:
 
 def _sound_clip(frames: np.ndarray, labels: np.ndarray, fps: float, path: str) -> str:
     """An mp4 of `frames` with a tone of 220 * (phase + 1) Hz (noise in unlabelled frames)."""
-    from tcc.apps.transfer import mux_audio, write_wav
+    from tcc.apps.transfer_lib import mux_audio, write_wav
 
     sr = 16000
     t = np.arange(int(round(len(frames) * sr / fps)))
@@ -147,7 +147,7 @@ def main(argv: list[str]) -> None:
 
         clip = _sound_clip(refs[0]["frames"], refs[0]["frame_labels"], fps, f"{tmp}/ref.mp4")
         files = _app(
-            "transfer_cli",
+            "transfer",
             [
                 *common,
                 f"--query={query['name']}",
@@ -180,7 +180,7 @@ def main(argv: list[str]) -> None:
 
         start, end = _spliced_folder(query["frames"], f"{tmp}/spliced_{query['name']}")
         files = _app(
-            "anomaly_cli",
+            "anomaly",
             [*common, f"--video={tmp}/spliced_{query['name']}", f"--output_dir={tmp}/anomaly"],
         )
         shutil.copy(files[1], f"{out}/anomaly.png")

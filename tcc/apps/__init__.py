@@ -15,12 +15,12 @@ from tcc.apps.alignment import (
     save_alignment_csv,
     save_alignment_json,
 )
-from tcc.apps.anomaly import anomaly_scores, detect, fit_threshold, flagged_segments
+from tcc.apps.anomaly_lib import anomaly_scores, detect, fit_threshold, flagged_segments
 from tcc.apps.dtw import accumulated_cost, dtw, sakoe_chiba_mask
 from tcc.apps.figures import plot_anomaly, plot_retrieval_grid, plot_similarity_matrix
 from tcc.apps.playback import playback_mappings, write_playback
 from tcc.apps.retrieval import nearest_frames
-from tcc.apps.transfer import (
+from tcc.apps.transfer_lib import (
     mux_audio,
     transfer_audio,
     transfer_labels,

@@ -78,7 +78,7 @@ def plot_anomaly(
     """Plots per-frame anomaly scores, the threshold and the flagged segments (paper Fig. 7).
 
     Args:
-      scores: float [T], distance to typical trajectories (`tcc.apps.anomaly.detect`).
+      scores: float [T], distance to typical trajectories (`tcc.apps.anomaly_lib.detect`).
       threshold: horizontal line.
       segments: inclusive (start, end) frame ranges, shaded red.
       out_png: output PNG path.

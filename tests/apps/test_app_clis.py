@@ -39,7 +39,7 @@ def run_dir(tmp_path_factory):
 
     from tcc import config as config_lib
     from tcc.algos import build_algorithm
-    from tcc.apps.transfer import mux_audio, write_wav
+    from tcc.apps.transfer_lib import mux_audio, write_wav
     from tcc.datasets import records
     from tcc.training.checkpoints import Checkpointer
 
@@ -177,7 +177,7 @@ def test_align_with_embeddings_file_needs_no_model_and_uses_record_frames(run_di
 def test_transfer_cli_writes_labels_and_audio_with_query_duration(run_dir, tmp_path):
     out = tmp_path / "transfer"
     _run(
-        "transfer_cli",
+        "transfer",
         [
             f"--logdir={run_dir['logdir']}",
             "--query=val_2",
@@ -225,7 +225,7 @@ def test_retrieve_cli_returns_k_frames_from_other_videos_and_a_grid(run_dir, tmp
 def test_anomaly_cli_writes_scores_threshold_and_curve(run_dir, tmp_path):
     out = tmp_path / "anomaly"
     _run(
-        "anomaly_cli",
+        "anomaly",
         [
             f"--logdir={run_dir['logdir']}",
             "--video=val_1",
@@ -271,7 +271,7 @@ def test_missing_logdir_and_missing_checkpoint_are_errors(run_dir, tmp_path, cap
     empty.mkdir()
     (empty / "config.json").write_text(open(f"{run_dir['logdir']}/config.json").read())
     err = _error(
-        capsys, "anomaly_cli", [f"--logdir={empty}", "--video=val_0", f"--output_dir={tmp_path}"]
+        capsys, "anomaly", [f"--logdir={empty}", "--video=val_0", f"--output_dir={tmp_path}"]
     )
     assert err.startswith("error: no checkpoint in")
     err = _error(
@@ -292,7 +292,7 @@ def test_unreadable_video_file_is_an_error_and_writes_nothing(run_dir, tmp_path,
     out = tmp_path / "out"
     err = _error(
         capsys,
-        "transfer_cli",
+        "transfer",
         [
             f"--logdir={run_dir['logdir']}",
             f"--query={run_dir['broken']}",
@@ -324,3 +324,17 @@ def test_align_with_stride_maps_every_kth_frame_and_plays_one_step_per_embedded_
     assert record["query_frame_indices"] == list(range(0, 15, 2))
     assert set(record["reference_frame_indices"]) <= set(range(0, 20, 2))
     assert iio.imread(out / "playback.gif", index=None).shape[0] == 8
+
+
+@pytest.mark.parametrize("name", ["align", "transfer", "retrieve", "anomaly", "progress"])
+def test_python_m_app_runs_without_runpy_warning(name):
+    """`python -m tcc.apps.<name>` must not find its module already imported by the package."""
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", f"tcc.apps.{name}", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "RuntimeWarning" not in result.stderr and "--output_dir" in result.stdout

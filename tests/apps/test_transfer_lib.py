@@ -1,4 +1,4 @@
-"""Tests for tcc.apps.transfer: label / signal / audio transfer, WAV writing and muxing."""
+"""Tests for tcc.apps.transfer_lib: label / signal / audio transfer, WAV writing and muxing."""
 
 import subprocess
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from tcc.apps.transfer import (
+from tcc.apps.transfer_lib import (
     _ffmpeg_exe,
     mux_audio,
     transfer_audio,
