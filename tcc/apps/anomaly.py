@@ -111,7 +111,8 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
         threshold,
         segments,
         f"{stem}.png",
-        fps=fps if fv.stride == 1 else None,
+        fps=fps,
+        frame_indices=frames,
         title=f"{video.name}: distance to typical {ctx.dataset or ''} trajectories",
     )
     print(

@@ -4,12 +4,15 @@ r"""Transfer per-frame labels and sound from aligned reference videos to a query
       [--audio_from=REF_VIDEO_WITH_AUDIO] [--method=dtw|nn] [--window=N]
 
 Labels: every query frame gets the majority label of its aligned frames in the labelled
-references (`tcc.apps.transfer_lib.transfer_labels`); written as `<query>_labels.json` (labels, phase
-names, and the accuracy when the query has its own labels) and `<query>_labels.csv`
-(frame, label, phase). Sound: with `--audio_from`, the audio track of that video is cut into the
-chunks aligned to each query frame and concatenated (`transfer_audio`): `<query>_audio.wav` with
-the query's duration, and `<query>_with_audio.mp4` (the query with that sound) when ffmpeg is
-available. Videos are given as in `tcc.apps.align`.
+references (`tcc.apps.transfer_lib.transfer_labels`); written as `<query>_labels.json` (labels,
+phase names, and the accuracy when the query has its own labels), `<query>_labels.csv`
+(frame, label, phase) and `<query>_labels.png` (the transferred phases as a colour strip, above
+it the query's own when it has them, with a legend of the phase names). Sound: with
+`--audio_from`, the audio track of that video is cut into the chunks aligned to each query frame
+and concatenated (`transfer_audio`): `<query>_audio.wav` with the query's duration,
+`<query>_audio.png` (its spectrogram, dashed lines at the query's phase changes) and
+`<query>_with_audio.mp4` (the query with that sound) when ffmpeg is available. Videos are given
+as in `tcc.apps.align`.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
 
 def _labels(fv, query: cli.Video, refs: list[cli.Video], out: str) -> list[str]:
     from tcc.apps.alignment import atomic_output
+    from tcc.apps.figures import plot_label_transfer
     from tcc.apps.transfer_lib import transfer_labels
 
     labels = transfer_labels(
@@ -117,13 +121,24 @@ def _labels(fv, query: cli.Video, refs: list[cli.Video], out: str) -> list[str]:
             f"{i},{lab},{p}\n"
             for i, lab, p in zip(query.frame_indices.tolist(), labels.tolist(), phases, strict=True)
         )
-    if "accuracy" in record:
-        print(f"label transfer accuracy against the query's own labels: {record['accuracy']:.3f}")
-    return [f"{stem}.json", f"{stem}.csv"]
+    acc = record.get("accuracy")
+    if acc is not None:
+        print(f"label transfer accuracy against the query's own labels: {acc:.3f}")
+    plot_label_transfer(
+        labels,
+        f"{stem}.png",
+        true_labels=query.labels if query.has_labels else None,
+        phase_names=names,
+        frame_indices=query.frame_indices,
+        title=f"{query.name}: phases transferred from {len(refs)} video(s)"
+        + (f" (accuracy {acc:.2f})" if acc is not None else ""),
+    )
+    return [f"{stem}.json", f"{stem}.csv", f"{stem}.png"]
 
 
 def _audio(fv, query: cli.Video, ref: cli.Video, out: str) -> list[str]:
     from tcc.apps.alignment import align
+    from tcc.apps.figures import plot_audio_spectrogram
     from tcc.apps.transfer_lib import mux_audio, transfer_audio, write_wav
 
     if ref.path is None or not os.path.isfile(ref.path):
@@ -149,7 +164,15 @@ def _audio(fv, query: cli.Video, ref: cli.Video, out: str) -> list[str]:
     )
     stem = f"{out}/{cli.stem(query.name)}"
     write_wav(f"{stem}_audio.wav", track, sr)
-    written = [f"{stem}_audio.wav"]
+    changes = query.frame_indices[1:][np.diff(query.labels) != 0] if query.has_labels else []
+    plot_audio_spectrogram(
+        track,
+        sr,
+        f"{stem}_audio.png",
+        boundaries=[f / query_fps for f in changes],
+        title=f"sound of {ref.name} transferred to {query.name}",
+    )
+    written = [f"{stem}_audio.wav", f"{stem}_audio.png"]
     with tempfile.TemporaryDirectory(prefix="tcc-audio-") as tmp:
         silent = query.path if (query.path or "").lower().endswith(".mp4") and stride == 1 else None
         if silent is None and query.has_frames:
