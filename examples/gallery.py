@@ -187,8 +187,9 @@ frames after a foreign segment can be flagged too).
 
 ![anomaly](docs/gallery/anomaly.png)
 
-**Task progress**: 0 -> 1 along the action, flat while the video is paused, falling when it runs
-backwards.
+**Task progress**: 0 -> 1 along the action from the train videos as references, flat while the
+video is paused (what a backwards video shows, and how well progress follows the action on the val
+videos: [docs/apps.md](docs/apps.md#progress-how-far-along-the-task-a-video-is-a-dense-reward)).
 
 {cmd["progress"]}
 
