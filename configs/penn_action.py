@@ -3,7 +3,7 @@
 Import Penn Action first (`python -m tcc.datasets.penn_action`, see docs/data.md), then:
 
   python -m tcc.train --alsologtostderr --config=configs/penn_action.py \
-      --config.data.path=/data/penn_records --config.datasets=[squats,pushups] \
+      --config.data.path=/data/penn_records '--config.datasets=[squats,pushups]' \
       --config.model.base_model.weights=/data/resnet50v2_notop.h5 --logdir=/tmp/tcc/penn
 
 Each batch holds videos of one action; actions are mixed across batches. Kendall's tau uses

@@ -1,16 +1,18 @@
-"""Regenerates the README gallery: one example of each app, run on a trained run's own data.
+"""Regenerates the README gallery: the README's commands, run as written on a trained run.
 
   python examples/gallery.py --logdir=/tmp/tcc/default [--output_dir=docs/gallery]
 
-Every picture comes from the app command lines themselves (called in-process), on the validation
-videos of the run's first dataset (the embedded synthetic pouring data by default):
-  align      query = 1st val video, references = the next three  -> align.json (mapping to the
+In a temporary folder, `examples/gallery_inputs.py` writes the input videos the commands need
+(`ref.mp4`, `spliced_<q>/`, `stalled_<q>/`, `reversed_<q>/` from the run's val videos); then each
+command of the gallery runs there (in-process, with exactly the arguments shown, writing to `out/`)
+and the pictures are copied to --output_dir:
+  align      query = 1st val video, references = the next three -> align.json (mapping to the
              first reference), align_similarity.png, align_playback.gif
-  transfer   labels from all train videos onto the query, and the sound of a reference clip made
-             here (a tone whose pitch follows the reference's phases) -> transfer_labels.json,
-             transfer_labels.png, transfer_audio.png, transfer_with_audio.mp4
+  transfer   labels from all train videos onto the query, and the sound of ref.mp4 ->
+             transfer_labels.json / .png, transfer_audio.png, transfer_with_audio.mp4
   retrieve   the frame in the middle of the query's 3rd phase, k = 8 -> retrieval.json / .png
   anomaly    the query with a spliced foreign segment (frames of static) -> anomaly.json / .png
+  progress   the query, the same video stalled halfway and played backwards -> progress.json / .png
 and `gallery.md`, the markdown of the README's gallery section with the commands.
 """
 
@@ -26,209 +28,172 @@ import tempfile
 import numpy as np
 from absl import app, flags
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gallery_inputs import write_inputs  # noqa: E402
+
 _FLAGS = flags.FLAGS
 flags.DEFINE_string("logdir", None, "A trained run (python -m tcc.train --logdir=...).")
 flags.DEFINE_string("output_dir", "docs/gallery", "Where the gallery files go.")
 flags.mark_flag_as_required("logdir")
 
+_README_LOGDIR = "/tmp/tcc/default"
 
-def _app(module: str, argv: list[str]) -> list[str]:
-    """Runs one app command line in-process; returns the files it wrote."""
-    print("$ python -m tcc.apps." + module.replace("_cli", "") + " " + " ".join(argv))
+
+def _commands(info: dict, frame: int) -> dict[str, list[str]]:
+    """The gallery's command lines (app -> arguments), with the README's --logdir."""
+    q, logdir = info["query"], f"--logdir={_README_LOGDIR}"
+    return {
+        "align": [
+            logdir,
+            f"--query={q}",
+            "--references=" + ",".join(info["references"]),
+            "--format=gif",
+            "--stride=2",
+            "--output_dir=out",
+        ],
+        "transfer": [
+            logdir,
+            f"--query={q}",
+            f"--references=records:{info['dataset']}/train",
+            "--audio_from=ref.mp4",
+            "--output_dir=out",
+        ],
+        "retrieve": [logdir, f"--query={q}", f"--frame={frame}", "--k=8", "--output_dir=out"],
+        "anomaly": [logdir, f"--video=spliced_{q}/", "--output_dir=out"],
+        "progress": [logdir, f"--video={q},stalled_{q}/,reversed_{q}/", "--output_dir=out"],
+    }
+
+
+def _app(module: str, argv: list[str], logdir: str) -> list[str]:
+    """Runs one app command line in-process (with the run's real logdir); returns its outputs."""
+    print(f"$ python -m tcc.apps.{module} " + " ".join(argv))
+    argv = [a.replace(_README_LOGDIR, logdir, 1) if a.startswith("--logdir=") else a for a in argv]
     return importlib.import_module(f"tcc.apps.{module}").run([module, *argv])
-
-
-def _sound_clip(frames: np.ndarray, labels: np.ndarray, fps: float, path: str) -> str:
-    """An mp4 of `frames` with a tone of 220 * (phase + 1) Hz (noise in unlabelled frames)."""
-    from tcc.apps.transfer import mux_audio, write_wav
-
-    sr = 16000
-    t = np.arange(int(round(len(frames) * sr / fps)))
-    phase = np.asarray(labels)[np.minimum((t * fps / sr).astype(int), len(frames) - 1)]
-    audio = np.where(
-        phase >= 0,
-        0.4 * np.sin(2 * np.pi * 220 * (phase + 1) * t / sr),
-        0.05 * np.random.default_rng(0).standard_normal(len(t)),
-    )
-    silent, wav = path + ".silent.mp4", path + ".wav"
-    import imageio.v2 as iio2
-
-    iio2.mimwrite(silent, frames, fps=fps, macro_block_size=16)
-    write_wav(wav, audio, sr)
-    if not mux_audio(silent, wav, path):
-        raise SystemExit("error: the gallery's audio example needs ffmpeg (imageio-ffmpeg)")
-    return path
-
-
-def _spliced_folder(frames: np.ndarray, folder: str) -> tuple[int, int]:
-    """Writes frames with a foreign segment (static: random pixels); returns its frame range."""
-    import imageio.v3 as iio
-
-    n = len(frames)
-    start, end = int(n * 0.45), int(n * 0.45) + max(3, n // 4) - 1
-    frames = frames.copy()
-    static = np.random.default_rng(0).integers(0, 256, frames[start : end + 1].shape)
-    frames[start : end + 1] = static.astype(np.uint8)
-    os.makedirs(folder, exist_ok=True)
-    for i, frame in enumerate(frames):
-        iio.imwrite(os.path.join(folder, f"{i:05d}.png"), frame)
-    return start, end
-
-
-def _label_figure(record: dict, truth: np.ndarray, path: str) -> None:
-    """Two colour bars: the query's true phases and the transferred ones."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 1.8), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    bars = np.stack([truth, np.asarray(record["labels"])]).astype(float)
-    bars[bars < 0] = np.nan
-    ax.imshow(bars, aspect="auto", cmap="tab10", vmin=0, vmax=9, interpolation="nearest")
-    ax.set_yticks([0, 1], ["true", "transferred"])
-    ax.set_xlabel("query frame")
-    acc = record.get("accuracy")
-    ax.set_title(
-        f"label transfer from {len(record['references'])} videos"
-        + (f" (accuracy {acc:.2f})" if acc is not None else "")
-    )
-    fig.savefig(path)
-
-
-def _audio_figure(wav: str, labels: np.ndarray, fps: float, path: str) -> None:
-    """Spectrogram of the transferred sound with the query's phase boundaries."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from scipy.io import wavfile
-
-    sr, audio = wavfile.read(wav)
-    fig = Figure(figsize=(8, 2.6), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.specgram(audio.astype(float), Fs=sr, NFFT=512, noverlap=384, cmap="magma")
-    for b in np.flatnonzero(np.diff(labels)) + 1:
-        ax.axvline(b / fps, color="white", ls="--", lw=1)
-    ax.set_ylim(0, 1500)
-    ax.set_xlabel("query time (s); dashed: the query's true phase boundaries")
-    ax.set_ylabel("Hz")
-    ax.set_title("sound transferred to the silent query (pitch = reference phase)")
-    fig.savefig(path)
 
 
 def main(argv: list[str]) -> None:
     del argv
-    from tcc import config as config_lib
-    from tcc.datasets import pipeline, records
-
-    cfg = config_lib.load_saved(_FLAGS.logdir)
-    dataset, root = cfg.datasets[0], pipeline.data_root(cfg)
-    val = list(records.read_split(root, dataset, "val"))
-    query, refs = val[0], val[1:4]
-    fps = _fps(root, dataset)
+    logdir = os.path.abspath(_FLAGS.logdir)
     out = os.path.abspath(_FLAGS.output_dir)
     os.makedirs(out, exist_ok=True)
-    common = [f"--logdir={_FLAGS.logdir}"]
+    cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="tcc-gallery-") as tmp:
-        files = _app(
-            "align",
-            [
-                *common,
-                f"--query={query['name']}",
-                "--references=" + ",".join(r["name"] for r in refs),
-                "--format=gif",
-                "--stride=2",
-                f"--output_dir={tmp}/align",
-            ],
-        )
-        shutil.copy(files[0], f"{out}/align.json")
-        shutil.copy(files[2], f"{out}/align_similarity.png")
-        shutil.copy(f"{tmp}/align/playback.gif", f"{out}/align_playback.gif")
-
-        clip = _sound_clip(refs[0]["frames"], refs[0]["frame_labels"], fps, f"{tmp}/ref.mp4")
-        files = _app(
-            "transfer_cli",
-            [
-                *common,
-                f"--query={query['name']}",
-                f"--references=records:{dataset}/train",
-                f"--audio_from={clip}",
-                f"--output_dir={tmp}/transfer",
-            ],
-        )
-        record = json.load(open(files[0]))
-        shutil.copy(files[0], f"{out}/transfer_labels.json")
-        _label_figure(record, query["frame_labels"], f"{out}/transfer_labels.png")
-        _audio_figure(files[2], query["frame_labels"], fps, f"{out}/transfer_audio.png")
-        if len(files) > 3:
-            shutil.copy(files[3], f"{out}/transfer_with_audio.mp4")
-
-        labels = query["frame_labels"]
-        frame = int(np.median(np.flatnonzero(labels == 2))) if (labels == 2).any() else 0
-        _app(
-            "retrieve",
-            [
-                *common,
-                f"--query={query['name']}",
-                f"--frame={frame}",
-                "--k=8",
-                f"--output_dir={tmp}/retrieve",
-            ],
-        )
-        shutil.copy(f"{tmp}/retrieve/retrieval.png", f"{out}/retrieval.png")
-        shutil.copy(f"{tmp}/retrieve/retrieval.json", f"{out}/retrieval.json")
-
-        start, end = _spliced_folder(query["frames"], f"{tmp}/spliced_{query['name']}")
-        files = _app(
-            "anomaly_cli",
-            [*common, f"--video={tmp}/spliced_{query['name']}", f"--output_dir={tmp}/anomaly"],
-        )
-        shutil.copy(files[1], f"{out}/anomaly.png")
-        shutil.copy(files[0], f"{out}/anomaly.json")
-        found = json.load(open(files[0]))["segments"]
-    _write_markdown(
-        out, dataset, query["name"], [r["name"] for r in refs], frame, (start, end), found
-    )
+        os.chdir(tmp)
+        try:
+            info = write_inputs(logdir, ".")
+            labels = _query_labels(logdir, info)
+            frame = int(np.median(np.flatnonzero(labels == 2))) if (labels == 2).any() else 0
+            commands = _commands(info, frame)
+            outputs = {name: _app(name, args, logdir) for name, args in commands.items()}
+            found = _copy_outputs(outputs, info, out)
+        finally:
+            os.chdir(cwd)
+    _write_markdown(out, info, commands, found)
     print(f"gallery written to {out}")
 
 
-def _fps(root: str, dataset: str) -> float:
-    from tcc.apps.cli_common import records_meta
+def _query_labels(logdir: str, info: dict) -> np.ndarray:
+    from tcc import config as config_lib
+    from tcc.datasets import pipeline, records
 
-    return records_meta(root, dataset, "val")[0] or 10.0
+    cfg = config_lib.load_saved(logdir)
+    for example in records.read_split(pipeline.data_root(cfg), info["dataset"], "val"):
+        if example["name"] == info["query"]:
+            return np.asarray(example["frame_labels"])
+    raise SystemExit(f"error: {info['query']} not found")
 
 
-def _write_markdown(out, dataset, query, refs, frame, spliced, found) -> None:
+def _copy_outputs(outputs: dict[str, list[str]], info: dict, out: str) -> list[dict]:
+    """Copies the pictures to the gallery's names; returns the anomaly's flagged segments."""
+    q = info["query"]
+    align_json = outputs["align"][0]
+    copies = {
+        align_json: "align.json",
+        align_json.replace(".json", "_similarity.png"): "align_similarity.png",
+        "out/playback.gif": "align_playback.gif",
+        f"out/{q}_labels.json": "transfer_labels.json",
+        f"out/{q}_labels.png": "transfer_labels.png",
+        f"out/{q}_audio.png": "transfer_audio.png",
+        f"out/{q}_with_audio.mp4": "transfer_with_audio.mp4",
+        "out/retrieval.json": "retrieval.json",
+        "out/retrieval.png": "retrieval.png",
+        f"out/spliced_{q}_anomaly.json": "anomaly.json",
+        f"out/spliced_{q}_anomaly.png": "anomaly.png",
+        "out/progress.json": "progress.json",
+        "out/progress.png": "progress.png",
+    }
+    for src, dst in copies.items():
+        if os.path.exists(src):
+            shutil.copy(src, os.path.join(out, dst))
+    with open(f"out/spliced_{q}_anomaly.json", encoding="utf-8") as f:
+        return json.load(f)["segments"]
+
+
+def _command_text(name: str, args: list[str]) -> str:
+    """`python -m tcc.apps.<name> ...` as a fenced bash block, continued lines of <= 96 chars."""
+    lines, line = [], f"python -m tcc.apps.{name}"
+    for word in args:
+        if len(line) + 1 + len(word) > 94:
+            lines.append(line + " \\")
+            line = "    " + word
+        else:
+            line = f"{line} {word}"
+    return "```bash\n" + "\n".join([*lines, line]) + "\n```"
+
+
+def _write_markdown(out: str, info: dict, commands: dict, found: list[dict]) -> None:
+    q, (start, end) = info["query"], info["spliced_frames"]
     flagged = ", ".join(f"{s['start_frame']}-{s['end_frame']}" for s in found) or "none"
+    cmd = {name: _command_text(name, args) for name, args in commands.items()}
     text = f"""## Gallery
 
-Made by `python examples/gallery.py --logdir=/tmp/tcc/default` from the run's `{dataset}`
-videos; every file comes from the commands shown (see [docs/apps.md](docs/apps.md)).
+Made by `python examples/gallery.py --logdir=/tmp/tcc/default` from the run's `{info["dataset"]}`
+videos; every picture comes from the commands shown, which run as written (see
+[docs/apps.md](docs/apps.md)) once their input videos are in the current folder: `ref.mp4` (a val
+video with a tone following its phases), and `{q}` with frames of static (`spliced_{q}/`), paused
+halfway (`stalled_{q}/`) and backwards (`reversed_{q}/`), all made by
 
-**Align and play in sync** (`python -m tcc.apps.align --logdir=/tmp/tcc/default --query={query}
---references={",".join(refs)} --format=gif --stride=2 --output_dir=out`): distance matrix with
-the DTW path, and the references playing at the query's pace.
+```bash
+python examples/gallery_inputs.py --logdir=/tmp/tcc/default
+```
+
+**Align and play in sync**: the distance matrix with the DTW path (axes in the videos' own frame
+numbers), and the references playing at the query's pace.
+
+{cmd["align"]}
 
 ![similarity](docs/gallery/align_similarity.png)
 ![playback](docs/gallery/align_playback.gif)
 
-**Transfer labels and sound** (`python -m tcc.apps.transfer --logdir=/tmp/tcc/default
---query={query} --references=records:{dataset}/train --audio_from=ref.mp4 --output_dir=out`):
+**Transfer labels and sound**: the transferred phases under the true ones, and the spectrogram of
+the sound taken from `ref.mp4` (also `out/{q}_with_audio.mp4`).
+
+{cmd["transfer"]}
 
 ![labels](docs/gallery/transfer_labels.png)
 ![audio](docs/gallery/transfer_audio.png)
 
-**Retrieve the same moment** (`python -m tcc.apps.retrieve --logdir=/tmp/tcc/default
---query={query} --frame={frame} --k=8 --output_dir=out`):
+**Retrieve the same moment**: the nearest frame of each of 8 other videos.
+
+{cmd["retrieve"]}
 
 ![retrieval](docs/gallery/retrieval.png)
 
-**Detect anomalies** (`python -m tcc.apps.anomaly --logdir=/tmp/tcc/default
---video=spliced_{query}/ --output_dir=out`): frames {spliced[0]}-{spliced[1]} were replaced by
-static; flagged: {flagged} (an embedding of frame t also sees the context frame
-`data.frame_stride` frames earlier, so a few frames after a foreign segment can be flagged too).
+**Detect anomalies**: frames {start}-{end} were replaced by static; flagged: {flagged} (an
+embedding of frame t also sees the context frame `data.frame_stride` frames earlier, so a few
+frames after a foreign segment can be flagged too).
+
+{cmd["anomaly"]}
 
 ![anomaly](docs/gallery/anomaly.png)
+
+**Task progress**: 0 -> 1 along the action from the train videos as references, flat while the
+video is paused (what a backwards video shows, and how well progress follows the action on the val
+videos: [docs/apps.md](docs/apps.md#progress-how-far-along-the-task-a-video-is-a-dense-reward)).
+
+{cmd["progress"]}
+
+![progress](docs/gallery/progress.png)
 """
     with open(os.path.join(out, "gallery.md"), "w", encoding="utf-8") as f:
         f.write(text)

@@ -1,4 +1,5 @@
-"""Applications of temporal alignment (paper §6): align, play in sync, transfer, retrieve, detect.
+"""Applications of temporal alignment (paper §6): align, play in sync, transfer, retrieve, detect;
+and task progress from reference videos (a dense reward for robot learning).
 
 Everything here works on per-video embedding arrays [T, D] (e.g. from `tcc.extract_embeddings`)
 and needs no model; the `python -m tcc.apps.<name>` command lines add checkpoint loading on top.
@@ -15,12 +16,20 @@ from tcc.apps.alignment import (
     save_alignment_csv,
     save_alignment_json,
 )
-from tcc.apps.anomaly import anomaly_scores, detect, fit_threshold, flagged_segments
+from tcc.apps.anomaly_lib import anomaly_scores, detect, fit_threshold, flagged_segments
 from tcc.apps.dtw import accumulated_cost, dtw, sakoe_chiba_mask
-from tcc.apps.figures import plot_anomaly, plot_retrieval_grid, plot_similarity_matrix
+from tcc.apps.figures import (
+    plot_anomaly,
+    plot_audio_spectrogram,
+    plot_label_transfer,
+    plot_progress,
+    plot_retrieval_grid,
+    plot_similarity_matrix,
+)
 from tcc.apps.playback import playback_mappings, write_playback
+from tcc.apps.progress_lib import TaskProgress, task_progress
 from tcc.apps.retrieval import nearest_frames
-from tcc.apps.transfer import (
+from tcc.apps.transfer_lib import (
     mux_audio,
     transfer_audio,
     transfer_labels,
@@ -30,6 +39,7 @@ from tcc.apps.transfer import (
 
 __all__ = [
     "Alignment",
+    "TaskProgress",
     "accumulated_cost",
     "align",
     "align_many",
@@ -46,9 +56,13 @@ __all__ = [
     "pairwise_distances",
     "playback_mappings",
     "plot_anomaly",
+    "plot_audio_spectrogram",
+    "plot_label_transfer",
+    "plot_progress",
     "plot_retrieval_grid",
     "plot_similarity_matrix",
     "sakoe_chiba_mask",
+    "task_progress",
     "save_alignment_csv",
     "save_alignment_json",
     "transfer_audio",

@@ -69,7 +69,7 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
     )
     written, used = [], set()
     for ref, a in zip(refs, alignments, strict=True):
-        name = _unique(f"{cli.stem(query.name)}__{cli.stem(ref.name)}", used)
+        name = cli.unique(f"{cli.stem(query.name)}__{cli.stem(ref.name)}", used)
         extra = dict(
             query=query.name,
             reference=ref.name,
@@ -77,9 +77,14 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
             reference_source=ref.source,
             query_frame_indices=query.frame_indices.tolist(),
             reference_frame_indices=ref.frame_indices[a.mapping].tolist(),
+            path_frame_indices=None
+            if a.path is None
+            else np.stack(
+                [query.frame_indices[a.path[:, 0]], ref.frame_indices[a.path[:, 1]]], 1
+            ).tolist(),
         )
         save_alignment_json(a, f"{out}/{name}.json", **extra)
-        save_alignment_csv(a, f"{out}/{name}.csv")
+        save_alignment_csv(a, f"{out}/{name}.csv", query.frame_indices, ref.frame_indices)
         plot_similarity_matrix(
             a.distances,
             f"{out}/{name}_similarity.png",
@@ -88,6 +93,8 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
             title=f"{query.name} vs {ref.name} ({fv.method}, cost {a.cost:.3g})",
             query_name=query.name,
             reference_name=ref.name,
+            query_frames=query.frame_indices,
+            reference_frames=ref.frame_indices,
         )
         written += [f"{out}/{name}.json", f"{out}/{name}.csv", f"{out}/{name}_similarity.png"]
     if fv.playback:
@@ -138,15 +145,6 @@ def _whole_video(video: cli.Video) -> tuple[np.ndarray, np.ndarray]:
     labels = np.full(length, -1, np.int32)
     labels[video.frame_indices] = video.labels
     return frames, labels
-
-
-def _unique(name: str, used: set[str]) -> str:
-    """`name`, or `name_2`, `name_3`, ... if already used."""
-    candidate, k = name, 2
-    while candidate in used:
-        candidate, k = f"{name}_{k}", k + 1
-    used.add(candidate)
-    return candidate
 
 
 def run(argv: list[str] | None = None) -> list[str]:

@@ -209,20 +209,36 @@ def save_alignment_json(alignment: Alignment, path: str | os.PathLike, **extra) 
         json.dump(record, f, indent=1)
 
 
-def save_alignment_csv(alignment: Alignment, path: str | os.PathLike) -> None:
+def save_alignment_csv(
+    alignment: Alignment,
+    path: str | os.PathLike,
+    query_frames: np.ndarray | None = None,
+    reference_frames: np.ndarray | None = None,
+) -> None:
     """Writes the frame mapping as CSV (atomic).
 
     Args:
       alignment: the result of `align`.
       path: output `.csv` file with header `query_frame,reference_frame,distance` and N rows.
+      query_frames: int [N], the source frame number of each query embedding (default: 0 .. N-1);
+        e.g. 0, 2, 4, ... when every other frame was embedded.
+      reference_frames: int [M], the source frame number of each reference embedding.
     """
+    n, m = alignment.distances.shape
+    query_frames = np.arange(n) if query_frames is None else np.asarray(query_frames)
+    reference_frames = np.arange(m) if reference_frames is None else np.asarray(reference_frames)
+    if query_frames.shape != (n,) or reference_frames.shape != (m,):
+        raise ValueError(
+            f"Give one frame number per embedded frame: query_frames [{n}], reference_frames "
+            f"[{m}]. Received: {query_frames.shape}, {reference_frames.shape}"
+        )
     with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["query_frame", "reference_frame", "distance"])
         writer.writerows(
             zip(
-                range(len(alignment.mapping)),
-                alignment.mapping.tolist(),
+                query_frames.tolist(),
+                reference_frames[alignment.mapping].tolist(),
                 alignment.frame_distances.tolist(),
                 strict=True,
             )

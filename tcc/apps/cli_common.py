@@ -131,6 +131,15 @@ def stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "video"
 
 
+def unique(name: str, used: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`, ... if already in `used`; adds the result to `used`."""
+    candidate, k = name, 2
+    while candidate in used:
+        candidate, k = f"{name}_{k}", k + 1
+    used.add(candidate)
+    return candidate
+
+
 def write_json(path: str, data: dict) -> str:
     """Writes JSON atomically; returns the path."""
     with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:

@@ -6,9 +6,11 @@ r"""Fine-grained retrieval: the frames of a dataset nearest to one query frame (
 The collection is every video of `--dataset` / `--split`, embedded with the checkpoint (or read
 from `--embeddings`, an `extract_embeddings` file of that split). The query is a video of the
 collection (its own frames are left out of the results unless `--include_query_video`) or any
-video argument of `tcc.apps.align` (file, frame folder, records). Writes `retrieval.json`
-(query and the K results: video, frame, distance, phase) and `retrieval.png` (the query frame and
-the K retrieved frames).
+video argument of `tcc.apps.align` (file, frame folder, records). By default each result comes
+from a different video (its frame nearest to the query; `--per_video=N` allows N per video, 0 any
+number). Writes `retrieval.json` (query and the K results: video, frame, distance, phase, and
+`same_phase_fraction`, the same-phase precision@K, when labelled, also printed) and
+`retrieval.png` (the query frame and the K retrieved frames).
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ flags.DEFINE_enum(
     "Distance between embeddings.",
     flag_values=_FLAGS,
 )
+flags.DEFINE_integer(
+    "per_video",
+    1,
+    "At most this many results from one video (0: no limit).",
+    lower_bound=0,
+    flag_values=_FLAGS,
+)
 flags.DEFINE_bool(
     "include_query_video", False, "Also return frames of the query's own video.", flag_values=_FLAGS
 )
@@ -57,13 +66,16 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
         own, query = None, cli.resolve_one(ctx, fv.query, "--query")
     j = _query_index(fv, query)
     exclude = None if fv.include_query_video else own
-    results = nearest_frames(query.embs[j], [v.embs for v in videos], fv.k, exclude, fv.metric)
+    results = nearest_frames(
+        query.embs[j], [v.embs for v in videos], fv.k, exclude, fv.metric, fv.per_video or None
+    )
     q_label = int(query.labels[j])
     record = {
         "dataset": ctx.dataset,
         "split": fv.split,
         "metric": fv.metric,
         "k": fv.k,
+        "per_video": fv.per_video or None,
         "query": {
             "video": query.name,
             "frame": int(query.frame_indices[j]),
@@ -72,16 +84,27 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
         },
         "results": [_result(rank, videos[v], i, d) for rank, (v, i, d) in enumerate(results, 1)],
     }
+    precision = None
     if q_label >= 0 and results:
-        record["same_phase_fraction"] = float(
-            np.mean([r["label"] == q_label for r in record["results"]])
+        same = sum(r["label"] == q_label for r in record["results"])
+        precision = same / len(results)
+        record["same_phase_fraction"] = precision
+        print(
+            f"same-phase precision@{len(results)}: {precision:.2f} ({same} of {len(results)} "
+            f"results in the query's phase {query.phase_name(q_label)!r})"
         )
     out = cli.output_dir(fv.output_dir)
     written = [cli.write_json(f"{out}/retrieval.json", record)]
     shown = [query, *(videos[v] for v, _, _ in results)]
     if all(v.has_frames for v in shown):
         written.append(
-            _grid(query, j, [(videos[v], i, d) for v, i, d in results], f"{out}/retrieval.png")
+            _grid(
+                query,
+                j,
+                [(videos[v], i, d) for v, i, d in results],
+                f"{out}/retrieval.png",
+                None if precision is None else f"same phase as the query: {precision:.0%}",
+            )
         )
     else:
         print(
@@ -120,7 +143,7 @@ def _result(rank: int, video: cli.Video, i: int, distance: float) -> dict:
     }
 
 
-def _grid(query: cli.Video, j: int, results: list, path: str) -> str:
+def _grid(query: cli.Video, j: int, results: list, path: str, title: str | None) -> str:
     from tcc.apps.figures import plot_retrieval_grid
 
     def caption(v: cli.Video, i: int) -> str:
@@ -134,6 +157,7 @@ def _grid(query: cli.Video, j: int, results: list, path: str) -> str:
         captions=[caption(v, i) + f"\nd={d:.3g}" for v, i, d in results],
         query_caption="query: " + caption(query, j),
         columns=min(len(results) + 1, 9),
+        title=title,
     )
     return path
 

@@ -1,276 +1,250 @@
-"""Transfer per-frame annotations, signals and sound from aligned reference videos (paper §6)."""
+r"""Transfer per-frame labels and sound from aligned reference videos to a query (paper §6).
+
+  python -m tcc.apps.transfer --logdir=DIR --query=VIDEO --references=V1,V2,... --output_dir=OUT \
+      [--audio_from=REF_VIDEO_WITH_AUDIO] [--method=dtw|nn] [--window=N]
+
+Labels: every query frame gets the majority label of its aligned frames in the labelled
+references (`tcc.apps.transfer_lib.transfer_labels`); written as `<query>_labels.json` (labels,
+phase names, and the accuracy when the query has its own labels), `<query>_labels.csv`
+(frame, label, phase) and `<query>_labels.png` (the transferred phases as a colour strip, above
+it the query's own when it has them, with a legend of the phase names). Sound: with
+`--audio_from`, the audio track of that video is cut into the chunks aligned to each query frame
+and concatenated (`transfer_audio`): `<query>_audio.wav` with the query's duration,
+`<query>_audio.png` (its spectrogram, dashed lines at the query's phase changes) and
+`<query>_with_audio.mp4` (the query with that sound) when ffmpeg is available. Videos are given
+as in `tcc.apps.align`.
+"""
 
 from __future__ import annotations
 
-import math
 import os
-import shutil
 import subprocess
-from collections.abc import Sequence
+import tempfile
 
 import numpy as np
-from absl import logging
-from scipy import signal as sps
-from scipy.io import wavfile
+from absl import flags
 
-from tcc.apps.alignment import align, align_many, atomic_output
+from tcc.apps import cli_common as cli
+
+_FLAGS = flags.FlagValues()
+cli.define_common_flags(_FLAGS)
+flags.DEFINE_string(
+    "query", None, "The (unlabelled, silent) video to annotate.", flag_values=_FLAGS
+)
+flags.DEFINE_list(
+    "references", [], "Labelled reference videos (comma separated).", flag_values=_FLAGS
+)
+flags.DEFINE_string(
+    "audio_from", None, "A video file whose sound is transferred to the query.", flag_values=_FLAGS
+)
+flags.DEFINE_enum(
+    "method", "dtw", ["dtw", "nn"], "Alignment: dtw path or nearest frame.", flag_values=_FLAGS
+)
+flags.DEFINE_integer(
+    "window",
+    0,
+    "DTW Sakoe-Chiba half-width in frames (0: none).",
+    lower_bound=0,
+    flag_values=_FLAGS,
+)
+flags.DEFINE_enum(
+    "metric",
+    "sqeuclidean",
+    ["sqeuclidean", "euclidean", "cosine"],
+    "Distance between embeddings.",
+    flag_values=_FLAGS,
+)
+flags.mark_flag_as_required("query", flag_values=_FLAGS)
 
 
-def transfer_labels(
-    query_emb: np.ndarray,
-    ref_embs: Sequence[np.ndarray],
-    ref_labels: Sequence[np.ndarray],
-    method: str = "nn",
-    window: float | None = None,
-    metric: str = "sqeuclidean",
-) -> np.ndarray:
-    """Labels every query frame by a majority vote over its aligned frames in several references.
+def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
+    """Runs the transfer app with parsed flags; returns the written paths."""
+    if not fv.references and not fv.audio_from:
+        raise cli.AppError("give --references=V1,V2 (labelled videos) and/or --audio_from=VIDEO")
+    ctx = cli.AppContext(fv, overrides)
+    specs = [fv.query, *fv.references, *([fv.audio_from] if fv.audio_from else [])]
+    groups = cli.resolve(ctx, specs)
+    if len(groups[0]) != 1:
+        raise cli.AppError(f"--query={fv.query} names {len(groups[0])} videos; give one video")
+    query = groups[0][0]
+    refs = [v for g in groups[1 : 1 + len(fv.references)] for v in g]
+    out = cli.output_dir(fv.output_dir)
+    written = []
+    labelled = [r for r in refs if r.has_labels]
+    if refs and not labelled:
+        raise cli.AppError(
+            f"none of the references ({', '.join(r.name for r in refs)}) has frame labels; "
+            "give labelled records (frame_labels) as --references"
+        )
+    if labelled:
+        written += _labels(fv, query, labelled, out)
+    if fv.audio_from:
+        written += _audio(fv, query, groups[-1][0], out)
+    return written
 
-    Each reference votes with the label of the frame aligned to the query frame (`align`).
-    Reference frames labelled < 0 (unlabelled) do not vote. Ties between labels with the same
-    number of votes go to the label whose closest vote has the smallest embedding distance; if
-    that is tied too, to the smallest label id. A query frame with no valid vote gets -1.
 
-    Args:
-      query_emb: float [N, D] embeddings of the unlabelled query.
-      ref_embs: list of R float arrays [M_r, D], the labelled references.
-      ref_labels: list of R int arrays [M_r], per-frame labels (-1 = unlabelled).
-      method: `'nn'` or `'dtw'` (see `tcc.apps.alignment.align`).
-      window: DTW Sakoe-Chiba half-width, or None.
-      metric: distance used for alignment and tie-breaking.
+def _labels(fv, query: cli.Video, refs: list[cli.Video], out: str) -> list[str]:
+    from tcc.apps.alignment import atomic_output
+    from tcc.apps.figures import plot_label_transfer
+    from tcc.apps.transfer_lib import transfer_labels
+
+    labels = transfer_labels(
+        query.embs,
+        [r.embs for r in refs],
+        [r.labels for r in refs],
+        fv.method,
+        fv.window or None,
+        fv.metric,
+    )
+    names = next((r.phase_names for r in refs if r.phase_names), None)
+    ref0 = next(r for r in refs if r.phase_names) if names else refs[0]
+    phases = [ref0.phase_name(int(lab)) for lab in labels]
+    record = {
+        "query": query.name,
+        "query_source": query.source,
+        "references": [r.name for r in refs],
+        "method": fv.method,
+        "metric": fv.metric,
+        "phase_names": names,
+        "frame_indices": query.frame_indices.tolist(),
+        "labels": labels.tolist(),
+        "phases": phases,
+    }
+    if query.has_labels:
+        known = query.labels >= 0
+        record["accuracy"] = float(np.mean(labels[known] == query.labels[known]))
+    stem = f"{out}/{cli.stem(query.name)}_labels"
+    cli.write_json(f"{stem}.json", record)
+    with atomic_output(f"{stem}.csv") as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write("frame,label,phase\n")
+        f.writelines(
+            f"{i},{lab},{p}\n"
+            for i, lab, p in zip(query.frame_indices.tolist(), labels.tolist(), phases, strict=True)
+        )
+    acc = record.get("accuracy")
+    if acc is not None:
+        print(f"label transfer accuracy against the query's own labels: {acc:.3f}")
+    plot_label_transfer(
+        labels,
+        f"{stem}.png",
+        true_labels=query.labels if query.has_labels else None,
+        phase_names=names,
+        frame_indices=query.frame_indices,
+        title=f"{query.name}: phases transferred from {len(refs)} video(s)"
+        + (f" (accuracy {acc:.2f})" if acc is not None else ""),
+    )
+    return [f"{stem}.json", f"{stem}.csv", f"{stem}.png"]
+
+
+def _audio(fv, query: cli.Video, ref: cli.Video, out: str) -> list[str]:
+    from tcc.apps.alignment import align
+    from tcc.apps.figures import plot_audio_spectrogram
+    from tcc.apps.transfer_lib import mux_audio, transfer_audio, write_wav
+
+    if ref.path is None or not os.path.isfile(ref.path):
+        raise cli.AppError(f"--audio_from={fv.audio_from} must be a video file with sound")
+    audio, sr = read_audio(ref.path)
+    query_fps = query.fps or fv.fps
+    if not query_fps:
+        raise cli.AppError(
+            f"the frame rate of {query.source} is unknown; pass --fps=F "
+            "(or --folder_fps for frame folders)"
+        )
+    mapping = ref.frame_indices[
+        align(query.embs, ref.embs, fv.method, fv.window or None, fv.metric).mapping
+    ]
+    stride = fv.stride
+    track = transfer_audio(
+        len(query.embs),
+        query_fps / stride,
+        audio,
+        sr,
+        mapping // stride,
+        ref_fps=(ref.fps or query_fps) / stride,
+    )
+    stem = f"{out}/{cli.stem(query.name)}"
+    write_wav(f"{stem}_audio.wav", track, sr)
+    changes = query.frame_indices[1:][np.diff(query.labels) != 0] if query.has_labels else []
+    plot_audio_spectrogram(
+        track,
+        sr,
+        f"{stem}_audio.png",
+        boundaries=[f / query_fps for f in changes],
+        title=f"sound of {ref.name} transferred to {query.name}",
+    )
+    written = [f"{stem}_audio.wav", f"{stem}_audio.png"]
+    with tempfile.TemporaryDirectory(prefix="tcc-audio-") as tmp:
+        silent = query.path if (query.path or "").lower().endswith(".mp4") and stride == 1 else None
+        if silent is None and query.has_frames:
+            silent = _write_silent_mp4(query, f"{tmp}/query.mp4", query_fps / stride)
+        if silent and mux_audio(silent, f"{stem}_audio.wav", f"{stem}_with_audio.mp4"):
+            written.append(f"{stem}_with_audio.mp4")
+    return written
+
+
+def read_audio(path: str) -> tuple[np.ndarray, int]:
+    """Decodes the audio track of a video file with ffmpeg.
 
     Returns:
-      int64 [N] transferred labels.
+      (int16 samples [S] (mono) or [S, C], sample rate in Hz).
+
+    Raises:
+      AppError: if the file has no audio track or ffmpeg cannot read it.
     """
-    if len(ref_embs) != len(ref_labels) or not ref_embs:
-        raise ValueError(
-            "Give one label array per reference embedding array (at least one). "
-            f"Received: {len(ref_embs)} embeddings, {len(ref_labels)} label arrays"
-        )
-    ref_labels = [np.asarray(lab, dtype=np.int64).reshape(-1) for lab in ref_labels]
-    for r, (emb, lab) in enumerate(zip(ref_embs, ref_labels, strict=True)):
-        if len(emb) != len(lab):
-            raise ValueError(
-                f"Reference {r} has {len(emb)} embedded frames but {len(lab)} labels. "
-                "Labels must be per frame."
-            )
-    alignments = align_many(query_emb, ref_embs, method=method, window=window, metric=metric)
-    votes = np.stack([lab[a.mapping] for lab, a in zip(ref_labels, alignments, strict=True)])
-    dists = np.stack([a.frame_distances for a in alignments])  # [R, N]
-    num_classes = max(int(max(lab.max(initial=-1) for lab in ref_labels)) + 1, 1)
-    onehot = votes[..., None] == np.arange(num_classes)  # [R, N, K]; -1 votes match nothing
-    counts = onehot.sum(0)  # [N, K]
-    closest = np.where(onehot, dists[..., None], np.inf).min(0)  # [N, K]
-    best = counts.max(1, keepdims=True)
-    labels = np.argmin(np.where(counts == best, closest, np.inf), axis=1)
-    return np.where(best[:, 0] > 0, labels, -1).astype(np.int64)
+    import imageio_ffmpeg
+    from scipy.io import wavfile
 
-
-def transfer_signal(
-    query_emb: np.ndarray,
-    ref_emb: np.ndarray,
-    ref_signal: np.ndarray,
-    method: str = "nn",
-    window: float | None = None,
-    metric: str = "sqeuclidean",
-) -> np.ndarray:
-    """Copies any per-frame signal of a reference onto the query frames aligned to it.
-
-    Args:
-      query_emb: float [N, D].
-      ref_emb: float [M, D].
-      ref_signal: array [M, ...] with one entry per reference frame (e.g. poses [M, J, 2]).
-      method, window, metric: as in `tcc.apps.alignment.align`.
-
-    Returns:
-      array [N, ...] with `ref_signal`'s dtype: `ref_signal[mapping]`.
-    """
-    ref_signal = np.asarray(ref_signal)
-    if ref_signal.ndim == 0 or len(ref_signal) != len(ref_emb):
-        raise ValueError(
-            "ref_signal must have one entry per reference frame. Received: "
-            f"ref_signal.shape={ref_signal.shape}, {len(ref_emb)} reference frames"
-        )
-    return ref_signal[align(query_emb, ref_emb, method, window, metric).mapping]
-
-
-def transfer_audio(
-    query_len_frames: int,
-    query_fps: float,
-    ref_audio: np.ndarray,
-    ref_sr: int,
-    mapping: np.ndarray,
-    ref_fps: float | None = None,
-    target_sr: int | None = None,
-    crossfade_ms: float = 5.0,
-) -> np.ndarray:
-    """Builds a sound track for the query by concatenating the reference's aligned audio chunks.
-
-    Query frame k occupies output samples `[round(k sr / query_fps), round((k+1) sr / query_fps))`
-    and is filled with the reference audio starting at the time of reference frame `mapping[k]`
-    (`mapping[k] / ref_fps` seconds), at natural speed (no time stretching, no pitch change).
-    Where consecutive query frames do not map to contiguous audio, the first `crossfade_ms` of the
-    new chunk are linearly cross-faded with the continuation of the previous chunk, which removes
-    clicks. Audio past the end of the reference is silence. The paper (§6) concatenates chunks
-    with no post-processing; the cross-fade is the only addition.
-
-    Args:
-      query_len_frames: N, number of query frames.
-      query_fps: query frame rate (frames per second), > 0.
-      ref_audio: reference audio [S] (mono) or [S, C]; float in [-1, 1] or integer PCM (scaled).
-      ref_sr: reference sample rate in Hz.
-      mapping: int [N], reference frame aligned to each query frame (`Alignment.mapping`).
-      ref_fps: reference frame rate; None means the same as `query_fps`.
-      target_sr: output sample rate; None keeps `ref_sr` (otherwise polyphase resampling).
-      crossfade_ms: cross-fade length in milliseconds at discontinuities (0 disables).
-
-    Returns:
-      float32 [round(N * sr / query_fps)] or [..., C], sr = `target_sr or ref_sr`: the query's
-      duration N / query_fps seconds at the output sample rate.
-    """
-    mapping = np.asarray(mapping, dtype=np.int64).reshape(-1)
-    ref_fps = query_fps if ref_fps is None else ref_fps
-    if query_len_frames < 1 or len(mapping) != query_len_frames:
-        raise ValueError(
-            "mapping must have one reference frame per query frame. Received: "
-            f"len(mapping)={len(mapping)}, query_len_frames={query_len_frames}"
-        )
-    if query_fps <= 0 or ref_fps <= 0 or ref_sr <= 0:
-        raise ValueError(
-            "Frame rates and sample rate must be > 0. Received: "
-            f"{query_fps=}, {ref_fps=}, {ref_sr=}"
-        )
-    audio, sr = _resample(_as_float_audio(ref_audio), ref_sr, target_sr)
-    out_bounds = np.round(np.arange(query_len_frames + 1) * sr / query_fps).astype(np.int64)
-    src_start = np.round(mapping * sr / ref_fps).astype(np.int64)
-    sample = np.arange(out_bounds[-1])
-    frame = np.searchsorted(out_bounds, sample, side="right") - 1
-    offset = sample - out_bounds[frame]
-    out = _gather(audio, src_start[frame] + offset)
-    chunk = np.diff(out_bounds)
-    fade = min(int(round(crossfade_ms * 1e-3 * sr)), int(chunk.min()))
-    if fade > 0 and query_len_frames > 1:
-        continuation = src_start[:-1] + chunk[:-1]  # where frame k-1's audio would continue
-        jump = np.concatenate([[False], continuation != src_start[1:]])
-        sel = np.flatnonzero(jump[frame] & (offset < fade))
-        prev = _gather(audio, continuation[frame[sel] - 1] + offset[sel])
-        w = ((offset[sel] + 0.5) / fade).reshape((-1,) + (1,) * (audio.ndim - 1))
-        out[sel] = w * out[sel] + (1.0 - w) * prev
-    return out.astype(np.float32)
-
-
-def write_wav(path: str | os.PathLike, audio: np.ndarray, sr: int) -> None:
-    """Writes audio as a 16-bit PCM WAV file (atomic).
-
-    Args:
-      path: output `.wav` file.
-      audio: [S] or [S, C]; floats are clipped to [-1, 1], int16 is written as is.
-      sr: sample rate in Hz.
-    """
-    audio = np.asarray(audio)
-    if audio.ndim not in (1, 2):
-        raise ValueError(f"Audio must be [S] or [S, C]. Received shape: {audio.shape}")
-    if audio.dtype != np.int16:
-        audio = np.round(np.clip(_as_float_audio(audio), -1.0, 1.0) * 32767).astype(np.int16)
-    with atomic_output(path) as tmp:
-        wavfile.write(tmp, int(sr), audio)
-
-
-def mux_audio(
-    video_path: str | os.PathLike, wav_path: str | os.PathLike, out_path: str | os.PathLike
-) -> bool:
-    """Muxes a WAV track into a copy of an mp4 video (video stream copied, audio to AAC).
-
-    Uses the ffmpeg binary shipped with `imageio-ffmpeg`. If no ffmpeg is available, logs a
-    warning saying so and returns False without writing anything.
-
-    Args:
-      video_path: input video (e.g. the silent query playback mp4).
-      wav_path: audio track, e.g. from `write_wav(transfer_audio(...))`.
-      out_path: output video with the same container as `video_path`.
-
-    Returns:
-      True if `out_path` was written.
-    """
-    for p in (video_path, wav_path):
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"mux_audio input does not exist: {os.fspath(p)}")
-    exe = _ffmpeg_exe()
-    if exe is None:
-        logging.warning(
-            "Skipping audio muxing into %s: no ffmpeg binary found (install "
-            "imageio-ffmpeg or put ffmpeg on PATH). The WAV is at %s.",
-            out_path,
-            wav_path,
-        )
-        return False
-    with atomic_output(out_path) as tmp:
+    with tempfile.TemporaryDirectory(prefix="tcc-audio-") as tmp:
+        wav = os.path.join(tmp, "audio.wav")
         cmd = [
-            exe,
-            "-y",
+            imageio_ffmpeg.get_ffmpeg_exe(),
             "-loglevel",
             "error",
             "-i",
-            os.fspath(video_path),
-            "-i",
-            os.fspath(wav_path),
-            "-map",
-            "0:v:0",
-            "-map",
-            "1:a:0",
-            "-c:v",
-            "copy",
-            "-c:a",
-            "aac",
-            tmp,
+            path,
+            "-vn",
+            "-acodec",
+            "pcm_s16le",
+            wav,
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"ffmpeg failed to mux {wav_path} into {video_path}: {result.stderr.strip()[-500:]}"
-            )
-    return True
+        if result.returncode != 0 or not os.path.isfile(wav):
+            text = result.stderr.strip().splitlines()
+            if not os.path.isfile(wav) and (
+                "does not contain any stream" in result.stderr
+                or "matches no streams" in result.stderr
+            ):
+                raise cli.AppError(f"{path} has no audio track; give a video with sound")
+            raise cli.AppError(f"{path}: ffmpeg cannot read the audio ({text[-1] if text else ''})")
+        sr, data = wavfile.read(wav)
+    if len(data) == 0:
+        raise cli.AppError(f"{path} has an empty audio track")
+    return data, int(sr)
 
 
-def _ffmpeg_exe() -> str | None:
-    """Path of imageio-ffmpeg's ffmpeg, else one on PATH, else None."""
-    try:
-        import imageio_ffmpeg
+def _write_silent_mp4(video: cli.Video, path: str, fps: float) -> str:
+    """Writes the video's frames as an mp4 without sound (for muxing)."""
+    import imageio.v2 as iio2
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError):
-        return shutil.which("ffmpeg")
-
-
-def _as_float_audio(audio: np.ndarray) -> np.ndarray:
-    """Audio as float64; integer PCM is scaled to [-1, 1]."""
-    audio = np.asarray(audio)
-    if audio.ndim not in (1, 2) or audio.shape[0] == 0:
-        raise ValueError(f"Audio must be a non-empty [S] or [S, C] array. Received: {audio.shape}")
-    if np.issubdtype(audio.dtype, np.integer):
-        info = np.iinfo(audio.dtype)
-        mid = (int(info.max) + int(info.min) + 1) / 2.0  # 0 for signed, 128 for uint8
-        return (audio.astype(np.float64) - mid) / (info.max - mid)
-    return audio.astype(np.float64)
+    with iio2.get_writer(
+        path,
+        format="FFMPEG",
+        fps=fps,
+        codec="libx264",
+        quality=8,
+        macro_block_size=16,
+        pixelformat="yuv420p",
+        ffmpeg_log_level="error",
+    ) as writer:
+        for frame in video.images():
+            writer.append_data(frame)
+    return path
 
 
-def _resample(audio: np.ndarray, sr: int, target_sr: int | None) -> tuple[np.ndarray, int]:
-    """Polyphase resampling along time to `target_sr` (no-op when None or equal)."""
-    if target_sr is None or int(target_sr) == int(sr):
-        return audio, int(sr)
-    g = math.gcd(int(sr), int(target_sr))
-    return sps.resample_poly(audio, int(target_sr) // g, int(sr) // g, axis=0), int(target_sr)
-
-
-def _gather(audio: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """`audio[index]` along time, with silence for indices outside [0, S)."""
-    valid = (index >= 0) & (index < len(audio))
-    out = audio[np.clip(index, 0, len(audio) - 1)]
-    mask = valid.reshape((-1,) + (1,) * (audio.ndim - 1))
-    return np.where(mask, out, 0.0)
+def run(argv: list[str] | None = None) -> list[str]:
+    """Command-line entry point (`argv` as in `sys.argv`, for calling from Python)."""
+    return cli.run_cli(_FLAGS, main, __doc__, argv)
 
 
 if __name__ == "__main__":
-    from tcc.apps.transfer_cli import run
-
     run()

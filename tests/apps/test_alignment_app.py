@@ -140,3 +140,28 @@ def test_similarity_matrix_png_is_written_with_paths(tmp_path):
         title="warped copy",
     )
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+
+
+def test_csv_and_similarity_axes_use_source_frame_numbers_when_strided(tmp_path):
+    query, reference, _ = _warped_pair(n=10, m=12)
+    result = align(query, reference, method="dtw")
+    q_frames, r_frames = np.arange(0, 20, 2), np.arange(0, 36, 3)
+    save_alignment_csv(result, tmp_path / "a.csv", q_frames, r_frames)
+    with open(tmp_path / "a.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["query_frame"]) for r in rows] == q_frames.tolist()
+    assert [int(r["reference_frame"]) for r in rows] == r_frames[result.mapping].tolist()
+    fig = plot_similarity_matrix(
+        result.distances,
+        tmp_path / "sim.png",
+        query_frames=q_frames,
+        reference_frames=r_frames,
+    )
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    for axis, frames in ((ax.xaxis, r_frames), (ax.yaxis, q_frames)):
+        shown = {int(t.get_text()) for t in axis.get_ticklabels() if t.get_text()}
+        assert len(shown) >= 2 and shown <= set(frames.tolist())  # frame numbers, not cells
+        assert max(shown) > len(frames)  # beyond the cell count: really the source numbers
+    with pytest.raises(ValueError, match="one frame number per embedded frame"):
+        save_alignment_csv(result, tmp_path / "b.csv", q_frames[:3], r_frames)

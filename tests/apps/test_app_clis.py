@@ -39,7 +39,7 @@ def run_dir(tmp_path_factory):
 
     from tcc import config as config_lib
     from tcc.algos import build_algorithm
-    from tcc.apps.transfer import mux_audio, write_wav
+    from tcc.apps.transfer_lib import mux_audio, write_wav
     from tcc.datasets import records
     from tcc.training.checkpoints import Checkpointer
 
@@ -80,6 +80,22 @@ def run_dir(tmp_path_factory):
     write_wav(str(root / "tone.wav"), tone, 8000)
     assert mux_audio(silent, str(root / "tone.wav"), str(root / "with_sound.mp4"))
     (root / "broken.mp4").write_bytes(b"not a video at all")
+    from tcc.evaluation.embed import EmbeddedSplit
+    from tcc.extract_embeddings import save_npz
+
+    val_lens = lengths["val"]
+    save_npz(
+        str(root / "val_embs.npz"),
+        EmbeddedSplit(
+            "toy",
+            "val",
+            [f"val_{i}" for i in range(len(val_lens))],
+            [rng.normal(size=(n, 4)).astype(np.float32) for n in val_lens],
+            [np.zeros(n, np.int32) for n in val_lens],
+            [np.arange(n, dtype=np.int32) for n in val_lens],
+            val_lens,
+        ),
+    )
     return {
         "root": root,
         "logdir": cfg.logdir,
@@ -87,6 +103,7 @@ def run_dir(tmp_path_factory):
         "folder": str(folder),
         "sound": str(root / "with_sound.mp4"),
         "broken": str(root / "broken.mp4"),
+        "npz": str(root / "val_embs.npz"),
     }
 
 
@@ -177,7 +194,7 @@ def test_align_with_embeddings_file_needs_no_model_and_uses_record_frames(run_di
 def test_transfer_cli_writes_labels_and_audio_with_query_duration(run_dir, tmp_path):
     out = tmp_path / "transfer"
     _run(
-        "transfer_cli",
+        "transfer",
         [
             f"--logdir={run_dir['logdir']}",
             "--query=val_2",
@@ -196,9 +213,11 @@ def test_transfer_cli_writes_labels_and_audio_with_query_duration(run_dir, tmp_p
     assert sr == 8000 and len(audio) == int(20 / FPS * sr)
     assert np.abs(audio).max() > 1000  # the reference's tone, not silence
     assert (out / "val_2_with_audio.mp4").stat().st_size > 0
+    for png in ("val_2_labels.png", "val_2_audio.png"):
+        assert iio.imread(out / png).shape[1] >= 700
 
 
-def test_retrieve_cli_returns_k_frames_from_other_videos_and_a_grid(run_dir, tmp_path):
+def test_retrieve_cli_returns_k_frames_from_other_videos_and_a_grid(run_dir, tmp_path, capsys):
     out = tmp_path / "retrieve"
     _run(
         "retrieve",
@@ -209,6 +228,7 @@ def test_retrieve_cli_returns_k_frames_from_other_videos_and_a_grid(run_dir, tmp
             "--query=val_0",
             "--time=0.3",
             "--k=5",
+            "--per_video=3",
             f"--output_dir={out}",
         ],
     )
@@ -216,16 +236,38 @@ def test_retrieve_cli_returns_k_frames_from_other_videos_and_a_grid(run_dir, tmp
     assert record["query"]["video"] == "val_0" and record["query"]["frame"] == 3
     assert len(record["results"]) == 5 and [r["rank"] for r in record["results"]] == [1, 2, 3, 4, 5]
     assert all(r["video"] != "val_0" for r in record["results"])
+    assert max(map([r["video"] for r in record["results"]].count, ("val_1", "val_2"))) == 3
     distances = [r["distance"] for r in record["results"]]
     assert distances == sorted(distances)
-    assert 0.0 <= record["same_phase_fraction"] <= 1.0
+    same = sum(r["label"] == record["query"]["label"] for r in record["results"])
+    assert record["same_phase_fraction"] == same / 5
+    assert f"same-phase precision@5: {same / 5:.2f}" in capsys.readouterr().out
     assert iio.imread(out / "retrieval.png").shape[1] > 500
+
+
+def test_retrieve_cli_gives_one_result_per_video_by_default(run_dir, tmp_path):
+    out = tmp_path / "retrieve"
+    _run(
+        "retrieve",
+        [
+            f"--embeddings={run_dir['npz']}",
+            f"--data_path={run_dir['data']}",
+            "--dataset=toy",
+            "--query=val_1",
+            "--frame=4",
+            "--k=8",
+            f"--output_dir={out}",
+        ],
+    )
+    record = json.loads((out / "retrieval.json").read_text())
+    assert [r["video"] for r in record["results"]] == ["val_0", "val_2"]  # 2 other videos
+    assert record["results"][0]["distance"] <= record["results"][1]["distance"]
 
 
 def test_anomaly_cli_writes_scores_threshold_and_curve(run_dir, tmp_path):
     out = tmp_path / "anomaly"
     _run(
-        "anomaly_cli",
+        "anomaly",
         [
             f"--logdir={run_dir['logdir']}",
             "--video=val_1",
@@ -271,7 +313,7 @@ def test_missing_logdir_and_missing_checkpoint_are_errors(run_dir, tmp_path, cap
     empty.mkdir()
     (empty / "config.json").write_text(open(f"{run_dir['logdir']}/config.json").read())
     err = _error(
-        capsys, "anomaly_cli", [f"--logdir={empty}", "--video=val_0", f"--output_dir={tmp_path}"]
+        capsys, "anomaly", [f"--logdir={empty}", "--video=val_0", f"--output_dir={tmp_path}"]
     )
     assert err.startswith("error: no checkpoint in")
     err = _error(
@@ -292,7 +334,7 @@ def test_unreadable_video_file_is_an_error_and_writes_nothing(run_dir, tmp_path,
     out = tmp_path / "out"
     err = _error(
         capsys,
-        "transfer_cli",
+        "transfer",
         [
             f"--logdir={run_dir['logdir']}",
             f"--query={run_dir['broken']}",
@@ -323,4 +365,57 @@ def test_align_with_stride_maps_every_kth_frame_and_plays_one_step_per_embedded_
     record = json.loads((out / "val_0__val_2.json").read_text())
     assert record["query_frame_indices"] == list(range(0, 15, 2))
     assert set(record["reference_frame_indices"]) <= set(range(0, 20, 2))
+    rows = list(csv.DictReader(open(out / "val_0__val_2.csv")))
+    assert [int(r["query_frame"]) for r in rows] == list(range(0, 15, 2))
+    assert [int(r["reference_frame"]) for r in rows] == record["reference_frame_indices"]
     assert iio.imread(out / "playback.gif", index=None).shape[0] == 8
+
+
+@pytest.mark.parametrize("name", ["align", "transfer", "retrieve", "anomaly", "progress"])
+def test_python_m_app_runs_without_runpy_warning(name):
+    """`python -m tcc.apps.<name>` must not find its module already imported by the package."""
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", f"tcc.apps.{name}", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "RuntimeWarning" not in result.stderr and "--output_dir" in result.stdout
+
+
+def test_progress_console_entry_writes_csv_png_and_summary_per_video(
+    run_dir, tmp_path, monkeypatch, capsys
+):
+    from tcc.apps import progress
+
+    out = tmp_path / "progress"
+    argv = [
+        "tcc-progress",
+        f"--logdir={run_dir['logdir']}",
+        f"--video=val_0,records:toy/train:train_1,{run_dir['folder']}",
+        f"--output_dir={out}",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert progress.main() is None  # a console script's return value becomes the exit status
+    record = json.loads((out / "progress.json").read_text())
+    assert record["method"] == "nn"
+    assert record["references"] == ["train_0", "train_2", "train_3"]  # a scored video is left out
+    by_name = {v["video"]: v for v in record["videos"]}
+    assert list(by_name) == ["val_0", "train_1", "clip_folder"]
+    rows = list(csv.DictReader(open(out / "val_0_progress.csv")))
+    assert len(rows) == 15 and list(rows[0]) == ["frame", "time", "progress"]
+    assert [int(r["frame"]) for r in rows] == list(range(15))
+    assert float(rows[3]["time"]) == pytest.approx(0.3)  # the records' 10 fps
+    np.testing.assert_allclose(
+        [float(r["progress"]) for r in rows], by_name["val_0"]["progress"], atol=1e-6
+    )
+    folder_rows = list(csv.DictReader(open(out / "clip_folder_progress.csv")))
+    assert len(folder_rows) == 13 and list(folder_rows[0]) == ["frame", "progress"]  # no fps
+    for v in record["videos"]:
+        assert all(0.0 <= p <= 1.0 for p in v["progress"])
+        assert v["spearman_vs_frame"] is None or -1.0 <= v["spearman_vs_frame"] <= 1.0
+        assert (out / f"{v['video']}_progress.png").stat().st_size > 1000
+    assert (out / "progress.png").stat().st_size > 1000
+    assert "val_0: progress" in capsys.readouterr().out

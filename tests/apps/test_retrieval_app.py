@@ -63,3 +63,25 @@ def test_retrieval_grid_png_is_written(tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 5000
     with pytest.raises(ValueError, match="caption"):
         plot_retrieval_grid(images[0], images[1:], out, captions=captions[:2])
+
+
+def test_one_result_per_video_is_each_videos_nearest_frame():
+    rng = np.random.default_rng(4)
+    embs = [rng.normal(size=(t, 3)) for t in (9, 4, 12, 7, 5)]
+    query = rng.normal(size=3)
+    result = nearest_frames(query, embs, k=3, exclude_video=0, max_per_video=1)
+    videos = [v for v, _, _ in result]
+    assert len(set(videos)) == 3 and 0 not in videos
+    best = {v: int(np.argmin(((embs[v] - query) ** 2).sum(1))) for v in range(1, 5)}
+    assert all(f == best[v] for v, f, _ in result)
+    ranked = sorted(best, key=lambda v: ((embs[v][best[v]] - query) ** 2).sum())
+    assert videos == ranked[:3]
+
+
+def test_max_per_video_caps_each_video_and_none_is_unlimited():
+    embs = [np.zeros((5, 2)), np.ones((5, 2))]
+    capped = nearest_frames(np.zeros(2), embs, k=10, max_per_video=2)
+    assert [(v, f) for v, f, _ in capped] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert len(nearest_frames(np.zeros(2), embs, k=10)) == 10
+    with pytest.raises(ValueError, match="max_per_video"):
+        nearest_frames(np.zeros(2), embs, max_per_video=0)

@@ -1,4 +1,4 @@
-"""Tests for tcc.apps.transfer: label / signal / audio transfer, WAV writing and muxing."""
+"""Tests for tcc.apps.transfer_lib: label / signal / audio transfer, WAV writing and muxing."""
 
 import subprocess
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from tcc.apps.transfer import (
+from tcc.apps.transfer_lib import (
     _ffmpeg_exe,
     mux_audio,
     transfer_audio,
@@ -177,3 +177,19 @@ def test_mux_audio_writes_mp4_with_an_audio_stream(tmp_path):
 def test_mux_audio_reports_missing_input(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.mp4"):
         mux_audio(tmp_path / "missing.mp4", tmp_path / "a.wav", tmp_path / "o.mp4")
+
+
+def test_label_strip_png_has_a_legend_with_the_phase_names(tmp_path):
+    from tcc.apps.figures import plot_label_transfer
+
+    labels = np.array([0, 0, 1, 1, 2, 2, -1])
+    fig = plot_label_transfer(
+        labels,
+        tmp_path / "labels.png",
+        true_labels=np.array([0, 0, 1, 1, 1, 2, 2]),
+        phase_names=["reach", "pour", "done"],
+        frame_indices=np.arange(0, 14, 2),
+    )
+    (legend,) = [c for c in fig.axes[0].get_children() if type(c).__name__ == "Legend"]
+    assert [t.get_text() for t in legend.get_texts()] == ["reach", "pour", "done"]
+    assert (tmp_path / "labels.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,9 +1,9 @@
-"""Tests for tcc.apps.anomaly: scores, leave-one-out threshold, flagged segments, Fig. 7 plot."""
+"""Tests for tcc.apps.anomaly_lib: scores, leave-one-out threshold, flagged segments, plot."""
 
 import numpy as np
 import pytest
 
-from tcc.apps.anomaly import anomaly_scores, detect, fit_threshold, flagged_segments
+from tcc.apps.anomaly_lib import anomaly_scores, detect, fit_threshold, flagged_segments
 from tcc.apps.figures import plot_anomaly
 
 
@@ -98,3 +98,12 @@ def test_anomaly_plot_is_written(tmp_path):
     out = tmp_path / "anomaly.png"
     plot_anomaly(scores, 0.3, segments, out, title="spliced video", fps=10)
     assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 5000
+
+
+def test_anomaly_plot_of_strided_scores_is_in_source_frame_numbers(tmp_path):
+    scores = np.array([0.1, 0.2, 0.9, 0.8, 0.1])
+    fig = plot_anomaly(scores, 0.5, [(2, 3)], tmp_path / "a.png", frame_indices=np.arange(0, 10, 2))
+    ax = fig.axes[0]
+    assert ax.get_xlim() == pytest.approx((-1.0, 9.0))
+    (span,) = ax.patches
+    assert span.get_x() == pytest.approx(3.0) and span.get_width() == pytest.approx(4.0)
