@@ -220,9 +220,11 @@ def test_one_device_two_devices_and_two_workers_give_the_same_losses_and_weights
         assert moved > 1e-3, (key, moved)  # the steps changed the weights
         mirrored = _max_differences(local, local, single, f"mirrored/{key}")
         two_workers = _max_differences(local, worker0, single, f"workers/{key}")
-        assert _max_differences(worker0, worker1, f"workers/{key}", f"workers/{key}") == (0, 0)
-        rows.append((key, *mirrored, *two_workers))
         control = case[1] == "local" or case[2] == "replica"
+        if not control:  # (unsynchronised batch norm keeps each worker's own moving statistics)
+            between = _max_differences(worker0, worker1, f"workers/{key}", f"workers/{key}")
+            assert between == (0, 0), (key, between)
+        rows.append((key, *mirrored, *two_workers))
         for loss_diff, weight_diff in (mirrored, two_workers):
             if control:  # unsynchronised batch norm / per-replica pairs differ from one device
                 assert max(loss_diff, weight_diff) > 1e-3, (key, loss_diff, weight_diff)
