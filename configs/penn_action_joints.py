@@ -10,7 +10,7 @@ or from the CSV subset of the joints (examples/penn_joints.py, docs/poses.md):
   python examples/penn_joints.py --input_dir=/path/to/penn_action_joints \
       --output_dir=/tmp/penn_joints --actions=squats --derived_events
 
-then train and evaluate (about 10 CPU-seconds of training, 1500 steps):
+then train and evaluate (about 20 CPU-seconds of training, 3000 steps):
 
   python -m tcc.train --alsologtostderr --config=configs/penn_action_joints.py \
       --config.data.path=/tmp/penn_joints/records --logdir=/tmp/tcc/penn_joints
@@ -60,7 +60,7 @@ def get_config():
     c.model.sequence_embedder.context_pooling = "flatten"
     c.train.batch_size = 4
     c.train.num_frames = 20
-    c.train.max_iters = 1500
+    c.train.max_iters = 3000
     c.train.visualize_interval = 1000
     c.optimizer.lr.initial_lr = 1e-3
     c.checkpoint.save_interval = 1000

@@ -1,6 +1,7 @@
 """Tests for tcc.datasets.pose: interpolation, centring, flip with swap, motion, pipeline hook."""
 
 import dataclasses
+import os
 
 import ml_collections
 import numpy as np
@@ -280,7 +281,8 @@ def test_penn_action_joints_preset_gives_a_mirrored_video_the_same_inputs(traini
     # Penn Action's side views face either way. If the preset's preprocessing told a video from
     # its mirror image apart, TCC could align people facing left *backwards* with those facing
     # right (it did: val tau 0.94 within a facing, -0.93 across, push-ups; docs/poses.md).
-    cfg = config_lib.load_config_file("configs/penn_action_joints.py")
+    preset = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "penn_action_joints.py")
+    cfg = config_lib.load_config_file(preset)
     options = PoseOptions.from_config(cfg.pose, cfg.data.frame_stride)
     video = _side_view_squat()
     seeds = [[s, 1] for s in range(4)] if training else [None]
