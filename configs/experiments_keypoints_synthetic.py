@@ -46,6 +46,7 @@ def get_config():
     c.data.input_kind = "features"
     c.data.image_size = 64  # the pixel frame the keypoints are given in
     c.data.synthetic_num_train = 60  # as RESULTS.md was generated
+    c.data.frame_stride = 5  # measured with 5 (the Penn Action joints preset now uses 8)
     c.logdir = "/tmp/tcc_experiments/unused"  # the runner gives every run its own logdir
     c.pose.num_joints = NUM_JOINTS  # 12
     c.pose.num_channels = 2
@@ -54,6 +55,7 @@ def get_config():
     c.pose.interpolate_missing = True
     c.pose.flip_pairs = []  # joints are named relative to the action (module docstring)
     c.pose.flip_probability = 0.0  # both layouts are in the data (module docstring)
+    c.pose.facing_pairs = []  # Penn Action's (knee, hip) pairs mean nothing here
     c.pose.motion = True
     c.pose.motion_stride = 0  # = data.frame_stride
     c.train.batch_size = 4

@@ -17,6 +17,8 @@ A joint is *missing* in a frame when any of its coordinates is NaN or its flag i
    extent within the video (a squat makes the body smaller);
 3. horizontal flip (training only, with probability `flip_probability` per video): x is mirrored
    about the video's mean x and the joints of each left/right pair in `flip_pairs` are swapped;
+   then, with `facing_pairs`, a video whose person faces left is mirrored the same way so that
+   everybody faces right (`canonical_facing`): a video and its mirror image give the same input;
 4. motion (optional): the difference of every coordinate to the frame `motion_stride` earlier
    (clipped at the first frame) is appended, so that going down and coming back up differ;
 5. values still missing become 0 (the centre after step 2), so the model always sees finite input.
@@ -44,6 +46,8 @@ PENN_ACTION_JOINTS = (
     "right_ankle",
 )  # fmt: skip
 PENN_ACTION_FLIP_PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12))
+# (knee, hip): knees bend forward, so knee x - hip x gives the way a side-viewed person faces.
+PENN_ACTION_FACING_PAIRS = ((9, 7), (10, 8))
 # Stick-figure bones of Penn Action's joints (pairs of joint indices), for `tcc.apps.skeleton`.
 PENN_ACTION_BONES = (
     (0, 1), (0, 2), (1, 2), (1, 3), (3, 5), (2, 4), (4, 6), (1, 7), (2, 8), (7, 8), (7, 9),
@@ -64,6 +68,8 @@ class PoseOptions:
       interpolate_missing: fill missing joints (plain features: NaN values) over time.
       flip_pairs: (left, right) joint index pairs swapped by the horizontal flip.
       flip_probability: probability of flipping a training video (0 = never).
+      facing_pairs: (front, back) joint index pairs, e.g. (knee, hip); when given, every video
+        whose front joints lie left of its back joints on average is mirrored (`canonical_facing`).
       motion: append the difference to the frame `motion_stride` earlier.
       motion_stride: frames back for the motion features (>= 1).
     """
@@ -75,6 +81,7 @@ class PoseOptions:
     interpolate_missing: bool = True
     flip_pairs: tuple[tuple[int, int], ...] = ()
     flip_probability: float = 0.0
+    facing_pairs: tuple[tuple[int, int], ...] = ()
     motion: bool = False
     motion_stride: int = 1
 
@@ -89,12 +96,14 @@ class PoseOptions:
             raise ValueError(
                 f"pose.flip_probability must be in [0, 1]. Received: {self.flip_probability}"
             )
-        for pair in self.flip_pairs if self.num_joints else ():
-            if len(pair) != 2 or not all(0 <= int(j) < self.num_joints for j in pair):
-                raise ValueError(
-                    f"pose.flip_pairs must hold [left, right] joint indices in [0, "
-                    f"{self.num_joints}). Received: flip_pairs={list(self.flip_pairs)}"
-                )
+        for key in ("flip_pairs", "facing_pairs"):
+            pairs = getattr(self, key)
+            for pair in pairs if self.num_joints else ():
+                if len(pair) != 2 or not all(0 <= int(j) < self.num_joints for j in pair):
+                    raise ValueError(
+                        f"pose.{key} must hold pairs of joint indices in [0, "
+                        f"{self.num_joints}). Received: {key}={list(pairs)}"
+                    )
 
     @classmethod
     def from_config(cls, pose_cfg: Any, frame_stride: int = 1) -> PoseOptions:
@@ -109,6 +118,7 @@ class PoseOptions:
             interpolate_missing=bool(get("interpolate_missing", True)),
             flip_pairs=tuple((int(a), int(b)) for a, b in get("flip_pairs", ())),
             flip_probability=float(get("flip_probability", 0.0)),
+            facing_pairs=tuple((int(a), int(b)) for a, b in get("facing_pairs", ())),
             motion=bool(get("motion", False)),
             motion_stride=stride,
         )
@@ -218,6 +228,52 @@ def flip_horizontal(coords: Any, flip_pairs: Sequence[Sequence[int]] = ()) -> tf
     return tf.gather(mirrored, perm, axis=1)
 
 
+def facing_sign(coords: Any, facing_pairs: Sequence[Sequence[int]]) -> tf.Tensor:
+    """The way a video's person faces: the sign of the mean x offset of the facing pairs.
+
+    Args:
+      coords: float [L, J, C] with x in channel 0; NaN joints are ignored.
+      facing_pairs: (front, back) joint index pairs, e.g. (knee, hip).
+
+    Returns:
+      float32 scalar: +1 if x of the front joints exceeds x of the back joints on average over
+      all frames and pairs where both are present, -1 if it is smaller, 0 if there is no such
+      frame or no pair.
+    """
+    coords = tf.convert_to_tensor(coords, tf.float32)
+    if not facing_pairs:
+        return tf.constant(0.0)
+    front = tf.gather(coords[..., 0], [int(a) for a, _ in facing_pairs], axis=1)  # [L, P]
+    back = tf.gather(coords[..., 0], [int(b) for _, b in facing_pairs], axis=1)
+    offset = front - back
+    return tf.sign(_masked_mean(offset, tf.math.is_finite(offset), axis=[0, 1]))
+
+
+def canonical_facing(
+    coords: Any,
+    facing_pairs: Sequence[Sequence[int]],
+    flip_pairs: Sequence[Sequence[int]] = (),
+) -> tf.Tensor:
+    """Mirrors a video (`flip_horizontal`) whose person faces left, so that all face right.
+
+    A video and its mirror image give the same output (unless `facing_sign` is 0). Without
+    this, people seen from the side facing left and facing right look like different motions,
+    and TCC can align them *backwards*: mirroring turns the horizontal motion of going down into
+    that of coming up, and cycle-consistency holds just as well for a reversed alignment.
+
+    Args:
+      coords: float [L, J, C] with x in channel 0; NaN joints are ignored.
+      facing_pairs: (front, back) joint index pairs giving the facing (`facing_sign`).
+      flip_pairs: (left, right) joint index pairs swapped by the mirror.
+
+    Returns:
+      float32 [L, J, C]: `coords`, mirrored if `facing_sign` is -1.
+    """
+    coords = tf.convert_to_tensor(coords, tf.float32)
+    facing_left = facing_sign(coords, facing_pairs) < 0
+    return tf.where(facing_left, flip_horizontal(coords, flip_pairs), coords)
+
+
 def motion_features(values: Any, stride: int) -> tf.Tensor:
     """Difference of every frame to the frame `stride` earlier (frame 0 for the first frames).
 
@@ -299,6 +355,8 @@ def transform(
             draw = tf.random.stateless_uniform([], seed=tf.cast(seed, tf.int64))
             flipped = flip_horizontal(coords, options.flip_pairs)
             coords = tf.where(draw < options.flip_probability, flipped, coords)
+        if options.facing_pairs:
+            coords = canonical_facing(coords, options.facing_pairs, options.flip_pairs)
         values = tf.reshape(coords, [-1, options.num_joints * options.num_channels])
     if options.motion:
         values = tf.concat([values, motion_features(values, options.motion_stride)], axis=-1)
