@@ -20,6 +20,8 @@ import tensorflow as tf
 from absl import logging
 
 from tcc import config as config_lib
+from tcc import errors
+from tcc.errors import UserError
 
 # Keys that may change when a run is resumed; any other difference is refused.
 RESUMABLE_KEYS = (
@@ -37,7 +39,7 @@ RESUMABLE_KEYS = (
 )
 
 
-class ConfigConflictError(ValueError):
+class ConfigConflictError(UserError, ValueError):
     """The logdir holds a run whose config differs from the requested one."""
 
 
@@ -57,8 +59,8 @@ def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     Raises:
       ConfigConflictError: listing the differing keys and what to do.
     """
-    if not os.path.isfile(os.path.join(logdir, "config.json")):
-        return
+    if not os.path.isfile(os.path.join(logdir, "config.json")) or latest_checkpoint(logdir) is None:
+        return  # nothing trained yet: a failed first run does not pin its config
     saved = config_lib.load_saved(logdir)
     diffs = [
         d for d in config_lib.diff(saved, cfg) if not any(d.startswith(k) for k in RESUMABLE_KEYS)
@@ -88,9 +90,10 @@ def restore_model_weights(model, path: str) -> None:
     Raises:
       AssertionError: if a model variable is missing from the checkpoint (other architecture).
     """
-    status = model_checkpoint(model).restore(path)
-    status.expect_partial()
-    status.assert_existing_objects_matched()
+    with errors.reading_checkpoint(path):
+        status = model_checkpoint(model).restore(path)
+        status.expect_partial()
+        status.assert_existing_objects_matched()
 
 
 class Checkpointer:
@@ -122,7 +125,8 @@ class Checkpointer:
         path = self.manager.latest_checkpoint
         if path is None:
             return 0
-        self.checkpoint.restore(path).assert_consumed()
+        with errors.reading_checkpoint(path):
+            self.checkpoint.restore(path).assert_consumed()
         logging.info("Resumed from %s (step %d).", path, int(self.step))
         return int(self.step)
 

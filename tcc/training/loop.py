@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tcc import checks
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import pipeline, records
@@ -142,7 +143,7 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
     strategy = build_strategy(cfg.strategy, cfg.tpu)
-    root = pipeline.data_root(cfg)
+    root = checks.preflight(cfg)  # config values and data, before the logdir is written
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
     global_batch = cfg.train.batch_size
