@@ -31,7 +31,7 @@ def _unload(name: str) -> None:
     """Forgets an absl entry module and the flags it defined in the global FLAGS."""
     if name not in sys.modules:
         return
-    for flag in flags.FLAGS.flags_by_module_dict().get(name, []):
+    for flag in list(flags.FLAGS.flags_by_module_dict().get(name, [])):  # a copy: delattr edits it
         if flag.name in flags.FLAGS:
             delattr(flags.FLAGS, flag.name)
     del sys.modules[name]
@@ -84,7 +84,12 @@ def run_entry(capsys, name: str, argv: list[str]) -> Outcome:
         module = importlib.import_module(name)
         fv = flags.FlagValues()
         module.define_flags(fv)
-        code = _call(lambda: errors.run_main(module.run, fv, errors.parse_flags(fv, [name, *argv])))
+
+        def main():
+            errors.parse_flags(fv, [name, *argv])
+            errors.run_main(module.run, fv)  # what the module's main does under app.run
+
+        code = _call(main)
     else:
         module = _entry(name)
         flags.FLAGS.unparse_flags()
@@ -578,12 +583,22 @@ def test_penn_action_bad_input_is_one_error_line(case, capsys, tmp_path):
 APP_CASES = {
     "align_missing_logdir": (
         "align",
-        lambda d, o: ["--logdir=/no/such/run", "v0", "v1", f"--output_dir={o}"],
+        lambda d, o: [
+            "--logdir=/no/such/run",
+            "--query=v0",
+            "--references=v1",
+            f"--output_dir={o}",
+        ],
         ["/no/such/run"],
     ),
     "align_unknown_video": (
         "align",
-        lambda d, o: [f"--logdir={d['run']}", "val_0", "vall_1", f"--output_dir={o}"],
+        lambda d, o: [
+            f"--logdir={d['run']}",
+            "--query=val_0",
+            "--references=vall_1",
+            f"--output_dir={o}",
+        ],
         ["vall_1"],
     ),
     "anomaly_unknown_flag": (
@@ -596,7 +611,8 @@ APP_CASES = {
         lambda d, o: [
             f"--logdir={d['run']}",
             f"--checkpoint={d['run']}/checkpoints/ckpt-9",
-            "val_0",
+            "--query=val_0",
+            "--frame=0",
             f"--output_dir={o}",
         ],
         ["ckpt-9"],

@@ -140,10 +140,10 @@ def _distributed_step(model, strategy):
 def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     """Trains `cfg.training_algo` as configured; see the module docstring."""
     logdir = cfg.logdir
+    root = checks.preflight(cfg)  # config values and data, before the logdir is written
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
     strategy = build_strategy(cfg.strategy, cfg.tpu)
-    root = checks.preflight(cfg)  # config values and data, before the logdir is written
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
     global_batch = cfg.train.batch_size
