@@ -152,11 +152,10 @@ def plan_penn_action(
     """
     if mode not in MODES:
         raise ConversionError(f"mode must be one of {MODES}; received mode={mode!r}")
+    classes = catalog.check_penn_action_classes(list(actions)) if actions else []  # names first
     root = find_root(input_dir)
     videos = scan(root)
-    if actions:
-        classes = catalog.check_penn_action_classes(list(actions))
-    else:
+    if not actions:
         present = {v.action for v in videos}
         classes = [c for c in catalog.PENN_ACTION_CLASSES if c in present]
         if not classes:
