@@ -56,6 +56,9 @@ def latest_checkpoint(logdir: str) -> str | None:
 def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     """Refuses to resume a run in `logdir` under a config that changes what is being trained.
 
+    Only a run with a checkpoint is protected: the `config.json` of a run that failed before its
+    first checkpoint is simply replaced.
+
     Raises:
       ConfigConflictError: listing the differing keys and what to do.
     """
