@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import ml_collections
 
+from tcc import errors
+
 ConfigDict = ml_collections.ConfigDict
 
 
@@ -199,6 +201,11 @@ def get_default_config() -> ConfigDict:
     return c
 
 
+def flat_keys(cfg: ConfigDict, prefix: str = "") -> list[str]:
+    """Every key of `cfg`, dotted (`train.batch_size`), sub-dicts included."""
+    return _flat_keys(cfg, prefix)
+
+
 def _flat_keys(cfg: ConfigDict, prefix: str = "") -> list[str]:
     keys = []
     for key, value in cfg.items():
@@ -209,10 +216,12 @@ def _flat_keys(cfg: ConfigDict, prefix: str = "") -> list[str]:
     return keys
 
 
-def _unknown_key_error(key: str, valid: Sequence[str]) -> KeyError:
+def _unknown_key_error(key: str, valid: Sequence[str]) -> errors.UnknownNameError:
     close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return KeyError(f"unknown config key {key!r}{hint} (see tcc/config.py for all keys)")
+    return errors.UnknownNameError(
+        f"unknown config key {key!r}{hint} (see tcc/config.py for all keys)"
+    )
 
 
 def validate(cfg: ConfigDict, reference: ConfigDict | None = None) -> None:
@@ -265,7 +274,9 @@ def apply_overrides(cfg: ConfigDict, overrides: Sequence[str]) -> ConfigDict:
     valid = _flat_keys(cfg)
     for item in overrides:
         if "=" not in item:
-            raise ValueError(f"config override must look like key=value; received {item!r}")
+            raise errors.BadValueError(
+                f"config override must look like key=value; received {item!r}"
+            )
         key, text = item.split("=", 1)
         if key not in valid or isinstance(_get(cfg, key), ConfigDict):
             raise _unknown_key_error(key, valid)
@@ -273,7 +284,9 @@ def apply_overrides(cfg: ConfigDict, overrides: Sequence[str]) -> ConfigDict:
         try:
             value = _parse_value(text, current)
         except ValueError as e:
-            raise ValueError(f"config override {key}={text!r}: {e}") from None
+            raise errors.BadValueError(
+                f"config override {key}={text!r}: {e}; give a value of the key's type"
+            ) from None
         parent, leaf = _parent(cfg, key)
         with parent.ignore_type():
             parent[leaf] = value
@@ -301,14 +314,22 @@ def load_config_file(path: str) -> ConfigDict:
         raise FileNotFoundError(f"config file {path!r} does not exist")
     spec = importlib.util.spec_from_file_location("tcc_user_config", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as e:
+        raise errors.BadValueError(
+            f"config file {path!r} line {e.lineno}: {e.msg}; fix the Python syntax"
+        ) from e
     if not hasattr(module, "get_config"):
-        raise AttributeError(f"config file {path!r} defines no get_config()")
+        raise errors.BadValueError(
+            f"config file {path!r} defines no get_config(); define one returning a ConfigDict "
+            "(see configs/default.py)"
+        )
     cfg = module.get_config()
     try:
         validate(cfg)
     except KeyError as e:
-        raise KeyError(f"{path}: {e.args[0]}") from None
+        raise errors.UnknownNameError(f"{path}: {e.args[0]}") from None
     return cfg
 
 
@@ -360,8 +381,13 @@ def load_saved(logdir: str, overrides: Sequence[str] = ()) -> ConfigDict:
             f"{path} not found: is {logdir!r} a training logdir? Train first with "
             "`python -m tcc.train --logdir=...`"
         )
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise errors.BadValueError(
+            f"{path} is not valid JSON ({e}); restore it, or train again in a new --logdir"
+        ) from None
     cfg = get_default_config()
     _merge(cfg, data, path)
     return apply_overrides(cfg, overrides)
@@ -410,6 +436,6 @@ def make_flags_parser(overrides: list[str]):
 
         rest, found = split_override_args(argv)
         overrides.extend(found)
-        return absl.flags.FLAGS(rest)
+        return errors.parse_flags(absl.flags.FLAGS, rest, flat_keys(get_default_config()))
 
     return parse

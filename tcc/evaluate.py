@@ -9,10 +9,9 @@ Writes `DIR/eval/metrics.jsonl` (one line per checkpoint and dataset), TensorBoa
 
 from __future__ import annotations
 
-import sys
-
 from absl import app, flags, logging
 
+from tcc import checks, errors
 from tcc import config as config_lib
 
 FLAGS = flags.FLAGS
@@ -28,28 +27,21 @@ flags.DEFINE_bool(
     "Also write a TensorBoard embedding projector of the val "
     "embeddings (video name, frame index, phase) into <logdir>/projector.",
 )
-flags.mark_flag_as_required("logdir")
 
 _OVERRIDES: list[str] = []
 
 
 def main(argv: list[str]) -> None:
+    """Evaluates as the flags say; user errors raise `errors.UserError` (see `run`)."""
     del argv
-    try:
-        cfg = config_lib.load_saved(FLAGS.logdir, _OVERRIDES)
-    except (KeyError, ValueError, FileNotFoundError) as e:
-        sys.exit(f"error: {e.args[0] if e.args else e}")
-
+    cfg = checks.load_run_config(FLAGS.logdir, _OVERRIDES)
     from tcc.evaluation import runner  # noqa: PLC0415 (heavy imports after parsing)
-    from tcc.training import checkpoints
 
+    checks.check_eval_inputs(cfg, sorted(set(cfg.eval.splits) | {"val"}))
     if FLAGS.continuous_eval:
         paths = runner.follow_checkpoints(FLAGS.logdir, cfg.train.max_iters, FLAGS.timeout)
     else:
-        path = FLAGS.checkpoint or checkpoints.latest_checkpoint(FLAGS.logdir)
-        if path is None:
-            sys.exit(f"error: no checkpoint in {FLAGS.logdir}/checkpoints; train first")
-        paths = [path]
+        paths = [checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint)]
     records = []
     for path in paths:
         logging.info("Evaluating %s", path)
@@ -60,9 +52,9 @@ def main(argv: list[str]) -> None:
     print(f"\nmetrics: {FLAGS.logdir}/eval/metrics.jsonl  |  tensorboard --logdir={FLAGS.logdir}")
 
 
-def run() -> None:
-    """Console entry point."""
-    app.run(main, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
+    app.run(errors.wrap(main), argv=argv, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ videos: `--config.data.path=DIR`). `--stride=k` keeps every k-th frame.
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 from absl import app, flags, logging
 
 from tcc import config as config_lib
+from tcc import errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("logdir", None, "Training run directory.")
@@ -31,7 +31,6 @@ flags.DEFINE_bool(
     "Also write a TensorBoard embedding projector for the split "
     "into <logdir>/projector (metadata: video name, frame index, phase).",
 )
-flags.mark_flags_as_required(["logdir", "output"])
 
 _OVERRIDES: list[str] = []
 
@@ -62,22 +61,31 @@ def load_npz(path: str) -> dict[str, list]:
 
 
 def main(argv: list[str]) -> None:
+    """Embeds a split as the flags say; user errors raise `errors.UserError` (see `run`)."""
     del argv
-    try:
-        cfg = config_lib.load_saved(FLAGS.logdir, _OVERRIDES)
-    except (KeyError, ValueError, FileNotFoundError) as e:
-        sys.exit(f"error: {e.args[0] if e.args else e}")
+    from tcc import checks  # noqa: PLC0415 (heavy imports after parsing)
+
+    cfg = checks.load_run_config(FLAGS.logdir, _OVERRIDES)
+    if not FLAGS.output:
+        raise errors.BadValueError(
+            "no output file: --output is missing, on the command line; pass --output=FILE.npz"
+        )
+    parent = os.path.dirname(os.path.abspath(FLAGS.output))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise errors.BadValueError(
+            f"--output={FLAGS.output}: {parent} is a file, not a folder, on the command line; "
+            "pick an output path in a folder"
+        )
+    if FLAGS.stride < 1:
+        raise errors.BadValueError(f"--stride={FLAGS.stride} must be >= 1, on the command line")
+    dataset = FLAGS.dataset or cfg.datasets[0]
+    if dataset not in cfg.datasets:
+        cfg.datasets = [dataset]  # another dataset under the same records root
     from tcc.evaluation import embed as embed_lib  # noqa: PLC0415
     from tcc.evaluation import runner
-    from tcc.training import checkpoints
 
-    path = FLAGS.checkpoint or checkpoints.latest_checkpoint(FLAGS.logdir)
-    if path is None:
-        sys.exit(f"error: no checkpoint in {FLAGS.logdir}/checkpoints; train first")
-    dataset = FLAGS.dataset or cfg.datasets[0]
-    from tcc.datasets import pipeline
-
-    root = pipeline.data_root(cfg)
+    root = checks.check_eval_inputs(cfg, [FLAGS.split])
+    path = checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint)
     model = runner.restore_model(cfg, path, root)
     split = embed_lib.embed_split(
         embed_lib.model_embed_fn(model), cfg, dataset, FLAGS.split, stride=FLAGS.stride, root=root
@@ -94,9 +102,9 @@ def main(argv: list[str]) -> None:
         logging.info("Projector: %s (tensorboard --logdir=%s)", path, FLAGS.logdir)
 
 
-def run() -> None:
-    """Console entry point."""
-    app.run(main, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
+    app.run(errors.wrap(main), argv=argv, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

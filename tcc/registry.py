@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
+from tcc import errors
+
 
 class Registry:
     """Maps names to classes or functions.
@@ -43,7 +45,7 @@ class Registry:
         if name not in self._items:
             close = difflib.get_close_matches(name, list(self._items), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise KeyError(
+            raise errors.UnknownNameError(
                 f"unknown {self.kind} {name!r}; valid: {', '.join(sorted(self._items))}.{hint}"
             )
         return self._items[name]

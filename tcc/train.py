@@ -10,11 +10,14 @@ Running the same command again resumes from the newest checkpoint in the logdir.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 
 from absl import app, flags, logging
 
 from tcc import config as config_lib
+from tcc import errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("config", None, "Path to a config file (configs/*.py); default: the demo.")
@@ -26,29 +29,29 @@ _OVERRIDES: list[str] = []
 
 
 def main(argv: list[str]) -> None:
+    """Trains with the flags' config; user errors raise `errors.UserError` (see `run`)."""
     del argv
-    try:
-        cfg = config_lib.load(FLAGS.config, _OVERRIDES)
-    except (KeyError, ValueError, FileNotFoundError, AttributeError) as e:
-        msg = e.args[0] if e.args else str(e)
-        sys.exit(f"error: {msg}")
+    cfg = config_lib.load(FLAGS.config, _OVERRIDES)
     if FLAGS.logdir:
         cfg.logdir = FLAGS.logdir
 
     from tcc.training import checkpoints, loop, workers  # noqa: PLC0415 (heavy, after parsing)
 
+    made_logdir = not os.path.exists(cfg.logdir)
     try:
         result = loop.train(cfg)
-    except (
-        loop.NonFiniteLossError,
-        checkpoints.ConfigConflictError,
-        workers.WorkerLostError,
-    ) as e:
+    except (loop.NonFiniteLossError, workers.WorkerLostError) as e:
         logging.error("%s", e)
-        sys.exit(f"error: {e}")
+        raise errors.UserError(str(e)) from e
     except loop.TrainingInterrupted as e:
         logging.warning("%s", e)
         sys.exit(128 + e.signum)
+    except Exception as e:
+        user_error = errors.user_message(e) is not None
+        fresh = made_logdir and os.path.isdir(cfg.logdir)
+        if user_error and fresh and checkpoints.latest_checkpoint(cfg.logdir) is None:
+            shutil.rmtree(cfg.logdir, ignore_errors=True)  # a failed first run leaves nothing
+        raise
     logging.info(
         "Done: steps %d -> %d, last losses %s, %.0f frames/s. Logdir: %s. Evaluate with "
         "`python -m tcc.evaluate --logdir=%s`.",
@@ -61,9 +64,9 @@ def main(argv: list[str]) -> None:
     )
 
 
-def run() -> None:
-    """Console entry point."""
-    app.run(main, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
+    app.run(errors.wrap(main), argv=argv, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

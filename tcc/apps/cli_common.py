@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from absl import flags, logging
 
+from tcc import errors
 from tcc.apps.alignment import atomic_output
 from tcc.apps.video_inputs import (  # noqa: F401 (re-exported for the command lines)
     RECORDS_PREFIX,
@@ -67,15 +68,7 @@ def define_common_flags(fv: flags.FlagValues) -> None:
 
 def fail(message: str) -> None:
     """Ends the program with one `error: ...` line on stderr and exit status 1."""
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
-def _bad_input_errors() -> tuple[type[BaseException], ...]:
-    from tcc.datasets.records import RecordError
-    from tcc.datasets.video_io import VideoReadError
-
-    return (AppError, FileNotFoundError, KeyError, RecordError, VideoReadError)
+    errors.fail(message)
 
 
 def run_cli(
@@ -102,15 +95,9 @@ def run_cli(
     rest, overrides = config_lib.split_override_args(argv)
     for name in list(fv):  # back to defaults, so that run() can be called repeatedly
         fv[name].unparse()
-    try:
-        fv(rest)
-    except flags.Error as e:
-        fail(str(e))
+    errors.parse_flags(fv, rest, config_lib.flat_keys(config_lib.get_default_config()))
     logging.set_verbosity(logging.INFO)
-    try:
-        outputs = main(fv, overrides)
-    except _bad_input_errors() as e:
-        fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
+    outputs = errors.run_main(main, fv, overrides)
     for path in outputs:
         print(f"wrote {path}")
     print(f"outputs in {os.path.abspath(fv.output_dir)}")

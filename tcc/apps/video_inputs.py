@@ -23,12 +23,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tcc.errors import UserError
+
 RECORDS_PREFIX = "records:"
 _VIDEO_EXTS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 _TMP_DATASET, _TMP_SPLIT = "inputs", "apps"
 
 
-class AppError(ValueError):
+class AppError(UserError, ValueError):
     """Bad input to an app: the message says what is wrong and how to fix it."""
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 
+from tcc import errors
+
 
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:
@@ -151,7 +153,9 @@ PENN_ACTION_CLASSES: tuple[str, ...] = tuple(
 def _unknown(kind: str, name: str, valid: list[str]) -> KeyError:
     close = difflib.get_close_matches(name, valid, n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    return KeyError(f"unknown {kind} {name!r}.{hint} Valid names: {', '.join(valid)}.")
+    return errors.UnknownNameError(
+        f"unknown {kind} {name!r}.{hint} Valid names: {', '.join(valid)}."
+    )
 
 
 def get_dataset_info(name: str) -> DatasetInfo:

@@ -21,24 +21,31 @@ import glob
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 import tqdm
 
+from tcc import errors
 from tcc.datasets import feature_io, records, video_io
 from tcc.datasets import labels as labels_lib
 from tcc.datasets.labels import Annotation, LabelError
 from tcc.datasets.records import RecordError, VideoExample
 from tcc.datasets.video_io import FrameOptions, Source, VideoReadError
+from tcc.errors import UserError
 
 RESERVED = ("labels",)  # folders of input_dir that are not splits
+MIN_FRAMES = 2  # shorter videos are rejected (before resampling)
+STAGING_PREFIX = ".tcc-convert-"
+_OWNER_FILE = ".owner-pid"
 
 
-class ConversionError(ValueError):
+class ConversionError(UserError, ValueError):
     """Bad input or options for a conversion; the message names the file and the problem."""
 
 
@@ -188,6 +195,11 @@ def load_example(job: VideoJob, options: WriteOptions, phase_names=None) -> Vide
       VideoReadError, LabelError, ConversionError: naming the file and the problem.
     """
     frames, fps = video_io.read_source(job.source, options.frames)
+    if len(frames) < MIN_FRAMES:
+        raise ConversionError(
+            f"{job.source.path}: {len(frames)} frame(s); a video needs >= {MIN_FRAMES} frames to "
+            "be aligned or sampled over time; remove it or give it more frames"
+        )
     labels = None
     if job.annotation is not None:
         num_phases = len(phase_names) if phase_names else None
@@ -259,7 +271,10 @@ def write_datasets(
     _prepare(plans, output_dir, options, overwrite)
     made_output = not os.path.isdir(output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".tcc-convert-", dir=output_dir)
+    remove_stale_staging(output_dir)
+    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output_dir)
+    with open(os.path.join(staging, _OWNER_FILE), "w", encoding="utf-8") as f:
+        f.write(str(os.getpid()))
     total = sum(len(jobs) for p in plans for jobs in p.splits.values())
     bar = tqdm.tqdm(total=total, unit="video", disable=not progress, dynamic_ncols=True)
     try:
@@ -275,6 +290,40 @@ def write_datasets(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return summaries
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_staging(output_dir: str, min_age: float = 60.0) -> list[str]:
+    """Removes the `.tcc-convert-*` folders of killed conversions in `output_dir`.
+
+    A folder is stale when the process that wrote its owner file is gone, or, without an owner
+    file, when it is older than `min_age` seconds. Returns the removed paths.
+    """
+    removed = []
+    for path in glob.glob(os.path.join(output_dir, STAGING_PREFIX + "*")):
+        try:
+            with open(os.path.join(path, _OWNER_FILE), encoding="utf-8") as f:
+                stale = not _alive(int(f.read().strip() or 0))
+        except (OSError, ValueError):
+            try:
+                stale = time.time() - os.path.getmtime(path) > min_age
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        print(f"removed leftovers of an interrupted conversion: {', '.join(removed)}")
+    return removed
 
 
 def _write_plan(plan: DatasetPlan, staging: str, options: WriteOptions, bar) -> dict:
@@ -368,6 +417,10 @@ def _check_raw(path: str) -> str:
       'frames' or 'features': what the file's examples store.
     """
     kind = "frames"
+    if os.path.getsize(path) == 0:
+        raise RecordError(
+            f"{path}: empty (0-byte) record file; re-create it (convert again) or remove it"
+        )
     try:
         for i, serialized in enumerate(tf.data.TFRecordDataset(path)):
             seq = tf.train.SequenceExample.FromString(serialized.numpy())
@@ -391,6 +444,7 @@ def _check_raw(path: str) -> str:
                     f"{where}: {num_labels} frame_labels but {stored} frames; a record needs one "
                     "label per frame"
                 )
+            _warn_suspicious(where, stored, lists, kind)
             frames = lists["video"].feature if kind == "frames" else []
             for j, frame in enumerate(frames):
                 try:
@@ -404,6 +458,16 @@ def _check_raw(path: str) -> str:
     except Exception as e:  # noqa: BLE001 - protobuf DecodeError and friends
         raise RecordError(f"{path}: not a TFRecord of SequenceExamples ({e})") from None
     return kind
+
+
+def _warn_suspicious(where: str, stored: int, lists, kind: str) -> None:
+    """Warns (stderr) about a record that cannot be right: < 2 frames, or only NaN features."""
+    if stored < MIN_FRAMES:
+        print(f"warning: {where}: {stored} frame(s); too short to train on", file=sys.stderr)
+    if kind == "features" and stored:
+        values = np.array([v for f in lists["features"].feature for v in f.float_list.value])
+        if values.size and np.isnan(values).all():
+            print(f"warning: {where}: every feature value is NaN", file=sys.stderr)
 
 
 def verify(dataset_dir: str) -> dict[str, SplitSummary]:
@@ -449,8 +513,17 @@ def format_summary(summaries: dict[str, dict[str, SplitSummary]]) -> str:
 def fail(error: Exception) -> None:
     """Ends a command line run: one `error: ...` line on stderr, exit status 1, no traceback."""
     message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
+    errors.fail(errors.user_message(error) or message)
+
+
+def interrupted(error: KeyboardInterrupt) -> None:
+    """Ends a run stopped by Ctrl-C or SIGTERM (after the staged output was removed)."""
+    signum = getattr(error, "signum", signal.SIGINT)
+    errors.fail(
+        f"interrupted by signal {signum}; nothing was written (partial output removed), run the "
+        "same command again",
+        status=128 + signum,
+    )
 
 
 def define_flags(flag_values=None) -> None:
@@ -501,11 +574,14 @@ def run(f) -> None:
     except (*BAD_INPUT_ERRORS, ValueError, OSError) as e:
         fail(e)
     try:
-        split_summary = convert(
-            f.input_dir, f.output_dir, f.name, options, f.splits, f.overwrite, f.progress
-        )
+        with errors.interrupt_on_signals():
+            split_summary = convert(
+                f.input_dir, f.output_dir, f.name, options, f.splits, f.overwrite, f.progress
+            )
     except (*BAD_INPUT_ERRORS, OSError) as e:
         fail(e)
+    except KeyboardInterrupt as e:
+        interrupted(e)
     print(format_summary({f.name: split_summary}))
 
 
@@ -514,11 +590,11 @@ def main(argv: Sequence[str]) -> None:
     from absl import flags
 
     del argv
-    run(flags.FLAGS)
+    errors.run_main(run, flags.FLAGS)
 
 
 if __name__ == "__main__":
     from absl import app
 
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=errors.flags_parser())

@@ -45,6 +45,10 @@ def _check(array: np.ndarray, path: str) -> np.ndarray:
         raise FeatureFileError(
             f"{path}: infinite value in frame {frame}; use NaN for missing values"
         )
+    if np.isnan(array).all():
+        raise FeatureFileError(
+            f"{path}: every value is NaN (no frame has a usable value); fix the file or remove it"
+        )
     return array
 
 

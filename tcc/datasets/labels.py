@@ -27,11 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from tcc.errors import UserError
+
 LABEL_EXTENSIONS = (".txt", ".npy", ".csv")
 _CSV_COLUMNS = ("label", "phase")
 
 
-class LabelError(ValueError):
+class LabelError(UserError, ValueError):
     """Phase labels or key events are malformed; the message names the file and the problem."""
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.io
 from absl import logging
 
+from tcc import errors
 from tcc.datasets import catalog, video_io
 from tcc.datasets import labels as labels_lib
 from tcc.datasets.convert import (
@@ -41,6 +42,7 @@ from tcc.datasets.convert import (
     check_plan,
     fail,
     format_summary,
+    interrupted,
     write_datasets,
 )
 from tcc.datasets.video_io import FrameOptions, Source
@@ -150,11 +152,10 @@ def plan_penn_action(
     """
     if mode not in MODES:
         raise ConversionError(f"mode must be one of {MODES}; received mode={mode!r}")
+    classes = catalog.check_penn_action_classes(list(actions)) if actions else []  # names first
     root = find_root(input_dir)
     videos = scan(root)
-    if actions:
-        classes = catalog.check_penn_action_classes(list(actions))
-    else:
+    if not actions:
         present = {v.action for v in videos}
         classes = [c for c in catalog.PENN_ACTION_CLASSES if c in present]
         if not classes:
@@ -265,19 +266,22 @@ def run(f) -> None:
     except (ConversionError, ValueError) as e:
         fail(e)
     try:
-        summary = import_penn_action(
-            f.input_dir,
-            f.output_dir,
-            options,
-            f.actions,
-            f.labels_dir,
-            f.key_events,
-            f.overwrite,
-            f.progress,
-            f.mode,
-        )
+        with errors.interrupt_on_signals():
+            summary = import_penn_action(
+                f.input_dir,
+                f.output_dir,
+                options,
+                f.actions,
+                f.labels_dir,
+                f.key_events,
+                f.overwrite,
+                f.progress,
+                f.mode,
+            )
     except (*BAD_INPUT_ERRORS, KeyError, OSError) as e:
         fail(e)
+    except KeyboardInterrupt as e:
+        interrupted(e)
     print(format_summary(summary))
 
 
@@ -286,11 +290,11 @@ def main(argv: Sequence[str]) -> None:
     from absl import flags
 
     del argv
-    run(flags.FLAGS)
+    errors.run_main(run, flags.FLAGS)
 
 
 if __name__ == "__main__":
     from absl import app
 
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=errors.flags_parser())

@@ -24,14 +24,18 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
+from tcc import errors
+from tcc.errors import UserError
 
-class RecordError(ValueError):
+
+class RecordError(UserError, ValueError):
     """A record file or example is malformed; the message names the file and the problem."""
 
 
@@ -206,12 +210,46 @@ def split_files(root: str, dataset: str, split: str, must_exist: bool = True) ->
         if files:
             return files
     if must_exist:
-        raise FileNotFoundError(
-            f"no records for dataset {dataset!r} split {split!r} under {root!r}; tried "
-            + ", ".join(patterns)
-            + ". Convert your data with `python -m tcc.datasets.convert` or set data.path."
-        )
+        raise _missing_split(root, dataset, split)
     return []
+
+
+def available_splits(root: str) -> dict[str, list[str]]:
+    """The datasets and splits under a records root (both naming conventions): {dataset: splits}."""
+    found: dict[str, set[str]] = {}
+    for path in glob.glob(os.path.join(root, "*.tfrecord")) + glob.glob(
+        os.path.join(root, "*", "*.tfrecord")
+    ):
+        stem = re.sub(r"(-\d+-of-\d+)?\.tfrecord$", "", os.path.basename(path))
+        parent = os.path.basename(os.path.dirname(path))
+        if os.path.dirname(path) != os.path.normpath(root):  # <root>/<dataset>/[<dataset>_]<split>
+            split = stem[len(parent) + 1 :] if stem.startswith(f"{parent}_") else stem
+            found.setdefault(parent, set()).add(split)
+        elif "_" in stem:  # <root>/<dataset>_<split>
+            dataset, split = stem.rsplit("_", 1)
+            found.setdefault(dataset, set()).add(split)
+    return {k: sorted(v) for k, v in sorted(found.items())}
+
+
+def _missing_split(root: str, dataset: str, split: str) -> errors.MissingDataError:
+    """The error for a dataset / split without records: says what the root does hold."""
+    fix = "convert your data with `python -m tcc.datasets.convert` or set --config.data.path"
+    if not os.path.isdir(root):
+        return errors.MissingDataError(
+            f"records root {root!r} (data.path) does not exist, for dataset {dataset!r}; {fix}"
+        )
+    have = available_splits(root)
+    if dataset not in have:
+        names = list(have)
+        return errors.MissingDataError(
+            f"no dataset {dataset!r} under {root!r}{errors.did_you_mean(dataset, names)} "
+            f"(datasets there: {', '.join(names) or 'none'}); fix `datasets` or {fix}"
+        )
+    return errors.MissingDataError(
+        f"dataset {dataset!r} under {root!r} has no split {split!r}"
+        f"{errors.did_you_mean(split, have[dataset])} (splits there: "
+        f"{', '.join(have[dataset])}); pick one of them or {fix}"
+    )
 
 
 _CONTEXT_SPEC = {

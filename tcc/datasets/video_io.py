@@ -24,6 +24,8 @@ import imageio.v2 as imageio
 import numpy as np
 import tensorflow as tf
 
+from tcc.errors import UserError
+
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 FEATURE_EXTENSIONS = (".npy", ".csv", ".mat")  # tcc.datasets.feature_io
@@ -31,7 +33,7 @@ RESIZE_MODES = ("squash", "crop")
 _CHUNK = 64  # frames resized together; bounds memory for long, large videos
 
 
-class VideoReadError(ValueError):
+class VideoReadError(UserError, ValueError):
     """A video or frame folder cannot be read; the message names the file and the problem."""
 
 

@@ -26,6 +26,7 @@ import sys
 from absl import app, flags, logging
 
 from tcc import config as config_lib
+from tcc import errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("experiment", None, "loss_ablation | from_scratch | combined | few_shot | all")
@@ -86,6 +87,18 @@ def _output_dir() -> str:
     return FLAGS.output_dir or os.path.join("/tmp/tcc_experiments", FLAGS.preset)
 
 
+def _check_base(name: str) -> None:
+    """`checks.check_config` and the training-data checks on the experiment's base config."""
+    from tcc import checks
+    from tcc.datasets import pipeline
+    from tcc.experiments import presets
+
+    base = presets.experiment_config(name, FLAGS.preset, FLAGS.config, _OVERRIDES)
+    checks.check_config(base)
+    if base.data.source == "records":
+        checks.check_training_data(base, pipeline.data_root(base))
+
+
 def _run_experiment(name: str, command: str) -> list[str]:
     from tcc.experiments import presets, runner
 
@@ -111,20 +124,31 @@ def _run_experiment(name: str, command: str) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
+    """Runs the experiments the flags name; user errors raise `errors.UserError` (see `run`)."""
     del argv
     if FLAGS.run_logdir:
         _run_worker()
         return
+    from tcc.experiments import presets
     from tcc.experiments.grid import EXPERIMENTS
 
+    valid = [*EXPERIMENTS, "all"]
     if not FLAGS.experiment:
-        sys.exit(f"error: pass --experiment=NAME; valid: {', '.join(EXPERIMENTS)}, all")
+        raise errors.BadValueError(
+            f"no experiment chosen, on the command line; pass --experiment=NAME, one of "
+            f"{', '.join(valid)}"
+        )
+    if FLAGS.experiment not in valid:
+        raise errors.unknown_name("experiment", FLAGS.experiment, valid, "--experiment")
+    presets.get_preset(FLAGS.preset)
     names = list(EXPERIMENTS) if FLAGS.experiment == "all" else [FLAGS.experiment]
     if FLAGS.seeds < 1 or FLAGS.parallel < 1:
-        sys.exit(
-            f"error: --seeds and --parallel must be >= 1. Received: --seeds={FLAGS.seeds} "
-            f"--parallel={FLAGS.parallel}"
+        raise errors.BadValueError(
+            f"--seeds and --parallel must be >= 1. Received: --seeds={FLAGS.seeds} "
+            f"--parallel={FLAGS.parallel}, on the command line; pass values >= 1"
         )
+    for name in names:  # every config and its data, before any run starts
+        _check_base(name)
     command = "python -m tcc.experiments " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     from tcc.training.loop import TrainingInterrupted
 
@@ -132,23 +156,23 @@ def main(argv: list[str]) -> None:
     try:
         for name in names:
             failures += _run_experiment(name, command)
-    except (KeyError, ValueError, FileNotFoundError) as e:
-        sys.exit(f"error: {e.args[0] if e.args else e}")
     except TrainingInterrupted as e:
         logging.warning("%s The same tcc.experiments command resumes the experiment.", e)
         sys.exit(128 + e.signum)
     if failures:
-        sys.exit(
-            "error: some runs failed (the others are aggregated; rerun the same command to "
-            "retry):\n  " + "\n  ".join(failures)
+        for failure in failures:
+            logging.error("run failed: %s", failure)
+        raise errors.UserError(
+            f"{len(failures)} run(s) failed, first: {failures[0]} (the others are aggregated; "
+            "their logs are in their logdirs); rerun the same command to retry"
         )
     results = FLAGS.results_file or os.path.join(_output_dir(), "RESULTS.md")
     print(f"\ntables: {results}  |  logdirs: {_output_dir()}")
 
 
-def run() -> None:
-    """Console entry point."""
-    app.run(main, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
+    app.run(errors.wrap(main), argv=argv, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

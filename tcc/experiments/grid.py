@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 
 import ml_collections
 
+from tcc import errors
 from tcc.datasets.catalog import PENN_ACTION_CLASSES
 from tcc.experiments import paper_numbers
 
@@ -255,7 +256,10 @@ def few_shot(cfg: ml_collections.ConfigDict) -> Experiment:
     """Figure 5: accuracy vs number of labelled training videos, per method."""
     ks = [int(k) for k in cfg.eval.few_shot_num_labeled]
     if not ks or min(ks) < 1:
-        raise ValueError(f"few_shot needs eval.few_shot_num_labeled >= 1; received {ks}")
+        raise errors.BadValueError(
+            f"few_shot needs eval.few_shot_num_labeled >= 1; received {ks}; fix "
+            "--config.eval.few_shot_num_labeled"
+        )
     columns = tuple(
         Column(f"{k} video{'s' if k > 1 else ''}", f"few_shot@{k}", True, k) for k in ks
     )
@@ -310,8 +314,8 @@ def get_experiment(name: str, cfg: ml_collections.ConfigDict) -> Experiment:
       KeyError: naming the valid experiments.
     """
     if name not in EXPERIMENTS:
-        raise KeyError(
-            f"unknown experiment {name!r}; valid: {', '.join(EXPERIMENTS)}. "
-            f"Received: --experiment={name}"
+        raise errors.UnknownNameError(
+            f"unknown experiment {name!r}{errors.did_you_mean(name, EXPERIMENTS)}; valid: "
+            f"{', '.join(EXPERIMENTS)}. Received: --experiment={name}"
         )
     return EXPERIMENTS[name](cfg)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import ml_collections
 
 from tcc import config as config_lib
+from tcc import errors
 
 CONFIGS_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "configs"))
 
@@ -145,8 +146,9 @@ def _file_experiment_overrides(path: str, experiment: str) -> dict[str, object]:
 def get_preset(name: str) -> Preset:
     """The preset called `name` (KeyError listing the valid ones)."""
     if name not in PRESETS:
-        raise KeyError(
-            f"unknown preset {name!r}; valid: {', '.join(PRESETS)}. Received: --preset={name}"
+        raise errors.UnknownNameError(
+            f"unknown preset {name!r}{errors.did_you_mean(name, PRESETS)}; valid: "
+            f"{', '.join(PRESETS)}. Received: --preset={name}"
         )
     return PRESETS[name]
 

@@ -27,6 +27,7 @@ import ml_collections
 from absl import logging
 
 from tcc import config as config_lib
+from tcc import errors
 from tcc.experiments import aggregate
 from tcc.experiments.grid import Experiment, Run, get_experiment
 from tcc.experiments.jobs import (  # noqa: F401 (re-exported: the runner's public API)
@@ -194,9 +195,10 @@ def select_runs(
         return list(runs)
     chosen = [r for r in runs if any(fnmatch.fnmatchcase(r.name, p) for p in run_filter)]
     if not chosen:
-        raise ValueError(
-            f"--runs={','.join(run_filter)} matches no run of {experiment.name}; "
-            f"valid: {', '.join(r.name for r in runs)}"
+        names = [r.name for r in runs]
+        raise errors.BadValueError(
+            f"--runs={','.join(run_filter)} matches no run of {experiment.name}"
+            f"{errors.did_you_mean(run_filter[0], names)}; valid: {', '.join(names)}"
         )
     return chosen
 

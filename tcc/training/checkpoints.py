@@ -20,6 +20,8 @@ import tensorflow as tf
 from absl import logging
 
 from tcc import config as config_lib
+from tcc import errors
+from tcc.errors import UserError
 
 # Keys that may change when a run is resumed; any other difference is refused.
 RESUMABLE_KEYS = (
@@ -38,7 +40,7 @@ RESUMABLE_KEYS = (
 )
 
 
-class ConfigConflictError(ValueError):
+class ConfigConflictError(UserError, ValueError):
     """The logdir holds a run whose config differs from the requested one."""
 
 
@@ -55,11 +57,14 @@ def latest_checkpoint(logdir: str) -> str | None:
 def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     """Refuses to resume a run in `logdir` under a config that changes what is being trained.
 
+    Only a run with a checkpoint is protected: the `config.json` of a run that failed before its
+    first checkpoint is simply replaced.
+
     Raises:
       ConfigConflictError: listing the differing keys and what to do.
     """
-    if not os.path.isfile(os.path.join(logdir, "config.json")):
-        return
+    if not os.path.isfile(os.path.join(logdir, "config.json")) or latest_checkpoint(logdir) is None:
+        return  # nothing trained yet: a failed first run does not pin its config
     saved = config_lib.load_saved(logdir)
     diffs = [
         d for d in config_lib.diff(saved, cfg) if not any(d.startswith(k) for k in RESUMABLE_KEYS)
@@ -89,9 +94,10 @@ def restore_model_weights(model, path: str) -> None:
     Raises:
       AssertionError: if a model variable is missing from the checkpoint (other architecture).
     """
-    status = model_checkpoint(model).restore(path)
-    status.expect_partial()
-    status.assert_existing_objects_matched()
+    with errors.reading_checkpoint(path):
+        status = model_checkpoint(model).restore(path)
+        status.expect_partial()
+        status.assert_existing_objects_matched()
 
 
 class Checkpointer:
@@ -130,7 +136,8 @@ class Checkpointer:
             path = latest_checkpoint(self.restore_dir)
         if path is None:
             return 0
-        self.checkpoint.restore(path).assert_consumed()
+        with errors.reading_checkpoint(path):
+            self.checkpoint.restore(path).assert_consumed()
         logging.info("Resumed from %s (step %d).", path, int(self.step))
         return int(self.step)
 

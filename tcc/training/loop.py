@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tcc import checks
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import pipeline, records
@@ -141,10 +142,10 @@ def _distributed_step(model, strategy):
 def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     """Trains `cfg.training_algo` as configured; see the module docstring."""
     logdir = cfg.logdir
+    root = checks.preflight(cfg)  # config values and data, before the logdir is written
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
     strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
-    root = pipeline.data_root(cfg)
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
     global_batch = cfg.train.batch_size
