@@ -9,10 +9,13 @@ from tcc.algos.base import ALGORITHMS, Algorithm, Batch
 from tcc.losses.cycle_consistency import compute_alignment_loss
 
 
-def alignment_loss(cfg: ml_collections.ConfigDict, batch: Batch, embs: tf.Tensor) -> tf.Tensor:
+def alignment_loss(
+    cfg: ml_collections.ConfigDict, batch: Batch, embs: tf.Tensor, seed: tf.Tensor | None = None
+) -> tf.Tensor:
     """The TCC loss of `embs` [B, T, D] with the options of `cfg.alignment`.
 
-    In stochastic mode the number of cycles is `B * T * alignment.fraction` (the original's rule).
+    In stochastic mode the number of cycles is `B * T * alignment.fraction` (the original's rule),
+    drawn with the stateless `seed` (int64 [2]; None = TensorFlow's stateful random op).
     """
     a = cfg.alignment
     batch_size, num_frames = embs.shape[0], embs.shape[1]
@@ -35,6 +38,7 @@ def alignment_loss(cfg: ml_collections.ConfigDict, batch: Batch, embs: tf.Tensor
         variance_lambda=a.variance_lambda,
         huber_delta=a.huber_delta,
         normalize_indices=a.normalize_indices,
+        seed=seed,
     )
 
 
@@ -45,4 +49,4 @@ class Alignment(Algorithm):
     loss_names = ("alignment_loss",)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        return {"alignment_loss": alignment_loss(self.cfg, batch, embs)}
+        return {"alignment_loss": alignment_loss(self.cfg, batch, embs, self.loss_seed())}

@@ -12,7 +12,11 @@ embeddings in, a dict of named scalar loss terms out. Everything else is shared 
 - replica scaling: the total loss is divided by the number of replicas in exactly one place
   (`_replica_scaled`), because the optimizer sums gradients across replicas;
 - metric trackers, one `keras.metrics.Mean` per loss term, plus `regularization`, `loss` and
-  `grad_norm`.
+  `grad_norm`;
+- randomness that survives a resume: the losses draw their random choices (cycles, triplets, TCN
+  positives) with stateless seeds from (`cfg.seed`, optimizer step, replica, term) via `loss_seed`,
+  and dropout keeps its state in Keras seed generators, which the checkpoint saves
+  (`tcc.training.checkpoints`).
 """
 
 from __future__ import annotations
@@ -139,6 +143,27 @@ class Algorithm(keras.Model):
         terms["regularization"] = tf.convert_to_tensor(reg, tf.float32)
         terms["loss"] = tf.add_n(list(terms.values()))
         return terms["loss"], terms
+
+    def loss_seed(self, term: int = 0) -> tf.Tensor:
+        """The stateless seed, int64 [2], of this step's random choices inside loss `term`.
+
+        A function of (`cfg.seed`, `optimizer.iterations`, replica id, `term`) only, so a resumed
+        run draws exactly what an uninterrupted one draws, and loss terms of one step (and the
+        replicas) draw independently. Before the optimizer exists (the dummy build step, a model
+        restored for evaluation) the step is 0.
+
+        Args:
+          term: a small integer distinguishing the loss terms of one algorithm.
+        """
+        optimizer = getattr(self, "optimizer", None)
+        step = tf.constant(0, tf.int64)
+        if optimizer is not None:
+            step = tf.cast(optimizer.iterations, tf.int64)
+        context = tf.distribute.get_replica_context()
+        replica = 0 if context is None else context.replica_id_in_sync_group
+        base = (int(self.cfg.seed) * 1_000_003 + 0x10C5 + 7919 * int(term)) % 2**62
+        counter = step * 65_536 + tf.cast(replica, tf.int64)
+        return tf.stack([tf.constant(base, tf.int64), counter])
 
     @staticmethod
     def _replica_scaled(loss: tf.Tensor) -> tf.Tensor:

@@ -55,16 +55,16 @@ class Combined(Algorithm):
         w = self.weights_by_term
         terms = {}
         if w["alignment_loss"] > 0:
-            loss = alignment_loss(self.cfg, batch, embs)
+            seed = self.loss_seed(0)
+            loss = alignment_loss(self.cfg, batch, embs, seed)
             terms["alignment_loss"] = w["alignment_loss"] * self._normalized(
-                loss, lambda: alignment_loss(self.cfg, batch, tf.ones_like(embs))
+                loss, lambda: alignment_loss(self.cfg, batch, tf.ones_like(embs), seed)
             )
         if w["sal_loss"] > 0:
-            loss = sal_loss(self.cfg, self.sal_head, embs, training)
+            loss = sal_loss(self.cfg, self.sal_head, embs, training, self.loss_seed(1))
             terms["sal_loss"] = w["sal_loss"] * self._normalized(loss, lambda: math.log(2.0))
         if w["tcn_loss"] > 0:
-            # One draw of positives for the loss and its chance level.
-            seed = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
+            seed = self.loss_seed(2)  # one draw of positives for the loss and its chance level
             loss = tcn_loss(self.cfg, batch, embs, seed=seed)
             terms["tcn_loss"] = w["tcn_loss"] * self._normalized(
                 loss, lambda: tcn_loss(self.cfg, batch, tf.ones_like(embs), seed=seed)

@@ -31,10 +31,19 @@ def build_sal_head(cfg: ml_collections.ConfigDict) -> keras.Sequential:
     return keras.Sequential(layers, name="sal_head")
 
 
-def sal_loss(cfg, head: keras.layers.Layer, embs: tf.Tensor, training: bool) -> tf.Tensor:
-    """SaL loss: sample ordered / shuffled triplets from `embs` [B, T, D] and classify them."""
+def sal_loss(
+    cfg,
+    head: keras.layers.Layer,
+    embs: tf.Tensor,
+    training: bool,
+    seed: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """SaL loss: sample ordered / shuffled triplets from `embs` [B, T, D] and classify them.
+
+    `seed`: stateless int64 [2] seed of the triplet draw; None = TensorFlow's stateful random op.
+    """
     triplets, labels = sample_triplets(
-        embs, num_samples=cfg.sal.num_samples, shuffle_fraction=cfg.sal.shuffle_ratio
+        embs, num_samples=cfg.sal.num_samples, shuffle_fraction=cfg.sal.shuffle_ratio, seed=seed
     )
     logits = head(triplets, training=training)
     return shuffle_and_learn_loss(logits, labels, label_smoothing=cfg.sal.label_smoothing)
@@ -51,4 +60,4 @@ class ShuffleAndLearn(Algorithm):
         self.sal_head = build_sal_head(self.cfg)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        return {"sal_loss": sal_loss(self.cfg, self.sal_head, embs, training)}
+        return {"sal_loss": sal_loss(self.cfg, self.sal_head, embs, training, self.loss_seed())}

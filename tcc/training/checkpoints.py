@@ -1,7 +1,8 @@
 """Checkpoints: save every N steps / on exit, keep the last K, resume, refuse a conflicting config.
 
 Checkpoints are TensorFlow checkpoints (`tf.train.Checkpoint`) of every model variable, every
-optimizer variable and the step, managed by `tf.train.CheckpointManager` in
+optimizer variable, the state of every random seed generator of the model (dropout; `rng/`) and
+the step, managed by `tf.train.CheckpointManager` in
 `<logdir>/checkpoints/`. Variables are listed explicitly, keyed by their position in
 `model.weights` / `optimizer.variables` (`model/0012`), because TensorFlow's object-graph tracking
 of Keras 3 models misses most of their weights, and Keras' automatic layer names (`dense_3`)
@@ -9,6 +10,13 @@ depend on how many layers a process created before. Shapes are checked on restor
 writes the data files first and only then updates the `checkpoint` index file, itself replaced
 atomically; so a reader that follows the index (resume, `tcc.evaluate --continuous_eval`) never sees
 a partially written checkpoint.
+
+Everything random in training is a function of these: the input stream is a function of (seed,
+step) (`tcc.datasets.pipeline`), the losses draw with stateless seeds from the step
+(`Algorithm.loss_seed`) and dropout from the saved seed-generator states. So on one device,
+N steps, a resume and M more steps give the same weights as N + M steps straight. A checkpoint
+written before the seed-generator states were saved still resumes, with a warning that dropout
+then restarts its random stream.
 """
 
 from __future__ import annotations
@@ -77,6 +85,15 @@ def variable_dict(variables) -> dict[str, object]:
     return {f"{i:04d}": v for i, v in enumerate(variables)}
 
 
+def seed_states(model) -> list:
+    """The state variables of the model's random seed generators (dropout), in a fixed order.
+
+    Keras lists them in `model.variables` but not in `model.weights`.
+    """
+    weights = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
 def model_checkpoint(model) -> tf.train.Checkpoint:
     """A checkpoint object holding only the model's variables (for evaluation and apps)."""
     return tf.train.Checkpoint(model=variable_dict(model.weights))
@@ -94,7 +111,7 @@ def restore_model_weights(model, path: str) -> None:
 
 
 class Checkpointer:
-    """Saves and restores model, optimizer and step.
+    """Saves and restores model, optimizer, the model's seed-generator states and step.
 
     Args:
       logdir: the run directory.
@@ -105,11 +122,13 @@ class Checkpointer:
 
     def __init__(self, logdir: str, model, optimizer, max_to_keep: int = 5):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        self.checkpoint = tf.train.Checkpoint(
-            model=variable_dict(model.weights),
-            optimizer=variable_dict(optimizer.variables),
-            step=self.step,
-        )
+        self._parts = {
+            "model": variable_dict(model.weights),
+            "optimizer": variable_dict(optimizer.variables),
+            "step": self.step,
+        }
+        self.rng = variable_dict(seed_states(model))
+        self.checkpoint = tf.train.Checkpoint(**self._parts, rng=self.rng)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint,
             checkpoint_dir(logdir),
@@ -122,7 +141,17 @@ class Checkpointer:
         path = self.manager.latest_checkpoint
         if path is None:
             return 0
-        self.checkpoint.restore(path).assert_consumed()
+        saved = {name for name, _ in tf.train.list_variables(path)}
+        if not any(name.startswith("rng/") for name in saved):  # an older checkpoint
+            if self.rng:
+                logging.warning(
+                    "%s holds no random-generator state (written by an older version): dropout "
+                    "restarts its random stream, so this resume is not bit-exact.",
+                    path,
+                )
+            tf.train.Checkpoint(**self._parts).restore(path).assert_consumed()
+        else:
+            self.checkpoint.restore(path).assert_consumed()
         logging.info("Resumed from %s (step %d).", path, int(self.step))
         return int(self.step)
 

@@ -152,15 +152,6 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
             f"train.batch_size={global_batch} must be divisible by the {replicas} replicas"
         )
     config_lib.save(cfg, logdir)
-    dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: pipeline.make_train_dataset(
-            cfg,
-            batch_size=ctx.get_per_replica_batch_size(global_batch),
-            input_context=ctx,
-            seed=cfg.seed,
-            root=root,
-        )
-    )
     feature_dim = None
     if cfg.data.input_kind == "features":
         local = pipeline.make_train_dataset(cfg, batch_size=1, seed=cfg.seed, root=root)
@@ -168,6 +159,17 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     model, optimizer = build_model_and_optimizer(cfg, strategy, feature_dim)
     ckpt = checkpoints.Checkpointer(logdir, model, optimizer, cfg.checkpoint.max_to_keep)
     start = ckpt.restore_latest()
+    # The input stream continues where it was at `start` (each pipeline serves its replicas).
+    dataset = strategy.distribute_datasets_from_function(
+        lambda ctx: pipeline.make_train_dataset(
+            cfg,
+            batch_size=ctx.get_per_replica_batch_size(global_batch),
+            input_context=ctx,
+            seed=cfg.seed,
+            root=root,
+            start_batch=start * (ctx.num_replicas_in_sync // ctx.num_input_pipelines),
+        )
+    )
     writer = tf.summary.create_file_writer(os.path.join(logdir, "train"))
     frames_per_step = global_batch * cfg.train.num_frames * cfg.data.num_steps
     logging.info(
