@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from tcc import config as config_lib
 
@@ -50,12 +50,12 @@ def main(argv: list[str]) -> None:
         if path is None:
             sys.exit(f"error: no checkpoint in {FLAGS.logdir}/checkpoints; train first")
         paths = [path]
-    records = []
-    for path in paths:
-        logging.info("Evaluating %s", path)
-        records.extend(
-            runner.evaluate_checkpoint(cfg, FLAGS.logdir, path, projector=FLAGS.projector)
-        )
+        if not FLAGS.checkpoint:  # the newest; a newer one if training rotates it away meanwhile
+            step = runner.checkpoint_step(path)
+            paths = runner.follow_checkpoints(FLAGS.logdir, step, timeout=60.0)
+    records = runner.evaluate_checkpoints(cfg, FLAGS.logdir, paths, projector=FLAGS.projector)
+    if not records:
+        sys.exit(f"error: no checkpoint of {FLAGS.logdir} could be evaluated (see the log above)")
     print(runner.format_table(records))
     print(f"\nmetrics: {FLAGS.logdir}/eval/metrics.jsonl  |  tensorboard --logdir={FLAGS.logdir}")
 

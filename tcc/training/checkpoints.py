@@ -21,7 +21,12 @@ then restarts its random stream.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 import ml_collections
 import tensorflow as tf
@@ -34,6 +39,7 @@ RESUMABLE_KEYS = (
     "logdir",
     "train.max_iters",
     "train.visualize_interval",
+    "train.divergence_",
     "checkpoint.",
     "logging.",
     "eval.",
@@ -49,6 +55,10 @@ class ConfigConflictError(ValueError):
     """The logdir holds a run whose config differs from the requested one."""
 
 
+class CheckpointGoneError(FileNotFoundError):
+    """A checkpoint was removed (by training's rotation) before it could be read."""
+
+
 def checkpoint_dir(logdir: str) -> str:
     """Where the checkpoints of a run live: `<logdir>/checkpoints`."""
     return os.path.join(logdir, "checkpoints")
@@ -57,6 +67,67 @@ def checkpoint_dir(logdir: str) -> str:
 def latest_checkpoint(logdir: str) -> str | None:
     """The path prefix of the newest complete checkpoint in `logdir`, or None."""
     return tf.train.latest_checkpoint(checkpoint_dir(logdir))
+
+
+def _checkpoint_files(path: str) -> list[str]:
+    """The files of checkpoint `path` (its `.index` and every `.data-i-of-n` shard).
+
+    Raises:
+      CheckpointGoneError: if any of them is missing.
+    """
+    files = [path + ".index"]
+    shard = tf.io.gfile.glob(path + ".data-00000-of-*")
+    match = re.search(r"-of-(\d+)$", shard[0]) if shard else None
+    if match:
+        total = int(match.group(1))
+        files += [f"{path}.data-{i:05d}-of-{total:05d}" for i in range(total)]
+    missing = [f for f in files if not tf.io.gfile.exists(f)]
+    if not match or missing:
+        raise CheckpointGoneError(f"checkpoint {path} is gone (missing {missing or 'its data'})")
+    return files
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:  # no hard links on this file system
+        shutil.copyfile(source, target)
+
+
+@contextlib.contextmanager
+def pinned(path: str, scratch_dir: str) -> Iterator[str]:
+    """Keeps the files of checkpoint `path` readable while a reader uses them.
+
+    Training deletes old checkpoints as it saves new ones. This hard-links the checkpoint's files
+    into a fresh folder under `scratch_dir` (on the same file system), so a deletion of the
+    originals cannot pull them away mid-read, and yields the pinned path prefix (same file name,
+    so the step still reads from it). Falls back to copying where hard links are not supported,
+    and to the original path for non-local file systems (`gs://...`). The folder is removed on
+    exit.
+
+    Raises:
+      CheckpointGoneError: if the checkpoint was already (partly) removed.
+    """
+    if "://" in path:
+        _checkpoint_files(path)
+        yield path
+        return
+    os.makedirs(scratch_dir, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=".pinned-", dir=scratch_dir)
+    try:
+        for source in _checkpoint_files(path):
+            target = os.path.join(folder, os.path.basename(source))
+            try:
+                _link_or_copy(source, target)
+            except FileNotFoundError:
+                raise CheckpointGoneError(
+                    f"checkpoint {path} was removed while it was being pinned"
+                ) from None
+        yield os.path.join(folder, os.path.basename(path))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
