@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import tiny_config
+from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc import config as config_lib
 from tcc.evaluation import runner
@@ -138,9 +138,13 @@ def test_continuous_eval_beside_a_training_that_saves_and_rotates_every_step(tin
                 tests_dir=tests_dir, root=tiny_root, logdir=logdir, overrides=overrides
             )
             train = subprocess.run(
-                [sys.executable, "-c", script], capture_output=True, text=True, timeout=900, env=env
+                [sys.executable, "-c", script],
+                capture_output=True,
+                text=True,
+                timeout=SUBPROCESS_TIMEOUT,
+                env=env,
             )
-            evaluate.wait(timeout=900)
+            evaluate.wait(timeout=SUBPROCESS_TIMEOUT)
         finally:
             if evaluate.poll() is None:
                 evaluate.kill()
