@@ -26,4 +26,4 @@ class TCN(Algorithm):
     loss_names = ("tcn_loss",)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        return {"tcn_loss": tcn_loss(self.cfg, batch, embs)}
+        return {"tcn_loss": tcn_loss(self.cfg, batch, embs, self.loss_seed())}
