@@ -96,6 +96,11 @@ def get_default_config() -> ConfigDict:
     c.train.batch_size = 4
     c.train.num_frames = 20
     c.train.visualize_interval = 500
+    # Divergence guard (tcc/training/divergence.py): stop when the loss or gradient norm exceeds
+    # factor x the median of the last `window` steps (and its start level), or factor x its start
+    # level (the median of the first `window` steps); 0 = off.
+    c.train.divergence_factor = 1000.0
+    c.train.divergence_window = 20
 
     c.eval = ConfigDict()
     c.eval.batch_size = 1

@@ -9,7 +9,7 @@ Writes `DIR/eval/metrics.jsonl` (one line per checkpoint and dataset), TensorBoa
 
 from __future__ import annotations
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from tcc import checks, errors
 from tcc import config as config_lib
@@ -41,12 +41,17 @@ def main(argv: list[str]) -> None:
     if FLAGS.continuous_eval:
         paths = runner.follow_checkpoints(FLAGS.logdir, cfg.train.max_iters, FLAGS.timeout)
     else:
-        paths = [checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint)]
-    records = []
-    for path in paths:
-        logging.info("Evaluating %s", path)
-        records.extend(
-            runner.evaluate_checkpoint(cfg, FLAGS.logdir, path, projector=FLAGS.projector)
+        path = checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint)
+        paths = [path]
+        if not FLAGS.checkpoint:  # the newest; a newer one if training rotates it away meanwhile
+            paths = runner.follow_checkpoints(
+                FLAGS.logdir, runner.checkpoint_step(path), timeout=60.0
+            )
+    records = runner.evaluate_checkpoints(cfg, FLAGS.logdir, paths, projector=FLAGS.projector)
+    if not records:
+        raise errors.UserError(
+            f"no checkpoint of --logdir={FLAGS.logdir} could be evaluated (see the log above); "
+            "train first or pass --checkpoint"
         )
     print(runner.format_table(records))
     print(f"\nmetrics: {FLAGS.logdir}/eval/metrics.jsonl  |  tensorboard --logdir={FLAGS.logdir}")

@@ -9,6 +9,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+# Seconds a test waits for a subprocess (TensorFlow start-up included). Generous on purpose: on a
+# loaded machine (load average 20 on 2 cores) importing TensorFlow alone takes minutes, and a
+# tight timeout made tests fail by chance; a hung subprocess still fails the test.
+SUBPROCESS_TIMEOUT = 1800
+
 
 def write_tiny_records(
     root: str,

@@ -21,7 +21,10 @@ embeddings in, a dict of named scalar loss terms out. Everything else is shared 
   and the same as on one device (`'replica'` scope adds the replica id);
 - optional synchronised batch norm (`cfg.sync_batch_norm`): batch statistics over all replicas;
 - metric trackers, one `keras.metrics.Mean` per loss term, plus `regularization`, `loss` and
-  `grad_norm`.
+  `grad_norm`;
+- randomness that survives a resume: the losses draw from the step's stateless seed (above) and
+  dropout keeps its state in Keras seed generators, which the checkpoint saves
+  (`tcc.training.checkpoints`).
 """
 
 from __future__ import annotations

@@ -18,6 +18,13 @@ then decoded). With several `cfg.datasets`, each batch holds videos of one datas
 are mixed across batches with equal probability. With `seed` given, the stream (order, frames,
 augmentation) is the same on every run; with `seed=None` it differs every run.
 
+Resume: with a seed, the stream is a function of (seed, position) alone. Epoch e of a dataset is
+its records shuffled with a seed made from (seed, e); element i is sampled and augmented with a
+stateless seed made from (seed, i); the dataset of batch b is drawn with a stateless seed from
+(seed, b). `make_train_dataset(..., start_batch=n)` therefore yields exactly what the stream would
+have yielded after its first n batches, reading (not decoding) at most one epoch of records to get
+there, so a resumed training sees the batches an uninterrupted one would have seen.
+
 Evaluation (`make_eval_dataset`) yields, for every video of one split in file order, chunks of every
 k-th frame of the whole video with fixed shapes (see its docstring).
 """
@@ -251,8 +258,33 @@ def _sharded_records(files: list[str], context: tf.distribute.InputContext | Non
     return ds.shard(pipelines, pipeline_id) if shard_records else ds
 
 
-def _dataset_stream(spec: _TrainSpec, name: str, dataset_index: int) -> tf.data.Dataset:
-    """Infinite stream of batches of one dataset (sharded, shuffled, sampled, augmented)."""
+def _epoch_shuffled(ds: tf.data.Dataset, buffer: int, base: int | None, first_epoch: int):
+    """Epochs `first_epoch, first_epoch + 1, ...` of `ds`, each shuffled with its own seed.
+
+    Epoch e's order depends only on (base, e), so the stream can be rebuilt from any epoch.
+    `base=None`: a new order every run.
+    """
+
+    def epoch(e):
+        if base is None:
+            return ds.shuffle(buffer, reshuffle_each_iteration=False)
+        # A shuffle pairs its seed with the graph-level seed, and with a tensor seed fails when
+        # that is 0 (Python compares the pair to (0, 0)); so fix it here, in this function's
+        # graph only, which also makes the order independent of TensorFlow's global seed.
+        tf.random.set_seed(base % (2**31 - 2) + 1)
+        seed = (tf.constant(base, tf.int64) + e * 1_000_033) % 2**62
+        return ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
+
+    return tf.data.Dataset.counter(first_epoch).flat_map(epoch)
+
+
+def _dataset_stream(
+    spec: _TrainSpec, name: str, dataset_index: int, start_batch: int = 0
+) -> tf.data.Dataset:
+    """Infinite stream of batches of one dataset (sharded, shuffled, sampled, augmented).
+
+    `start_batch`: batches of this stream already consumed; the stream continues after them.
+    """
     cfg = spec.cfg
     if _use_tfds(cfg):
         num_features, ds = 0, _tfds_examples(cfg, name, spec.split, spec.input_context)
@@ -261,21 +293,56 @@ def _dataset_stream(spec: _TrainSpec, name: str, dataset_index: int) -> tf.data.
         num_features = _peek_records(files, cfg.data.input_kind)
         ds = _sharded_records(files, spec.input_context)
     fraction = float(cfg.data.per_dataset_fraction)
+    count = None
     if fraction < 1.0:  # the first videos in record order, as the original (0 = one video)
         ds = ds.take(max(1, int(fraction * _count(ds))))
     buffer = int(cfg.data.shuffle_queue_size)
-    buffer = buffer if buffer > 0 else max(1, _count(ds))
+    position = int(start_batch) * spec.batch_size  # videos of this stream already consumed
+    if buffer <= 0 or position > 0:
+        count = _count(ds)
+    if count == 0 or (count is None and next(iter(ds.take(1)), None) is None):
+        raise records.RecordError(
+            f"the {spec.split} split of {name!r} gives this input pipeline no video to train on"
+        )
+    buffer = buffer if buffer > 0 else max(1, count)
     pipeline_id = spec.input_context.input_pipeline_id if spec.input_context else 0
     base = _base_seed(spec.seed, dataset_index, pipeline_id)
     seeded = spec.seed is not None
-    ds = ds.shuffle(buffer, seed=base if seeded else None, reshuffle_each_iteration=True)
-    ds = tf.data.Dataset.zip(ds.repeat(), tf.data.Dataset.counter())
+    first_epoch, skip = divmod(position, count) if position else (0, 0)
+    ds = _epoch_shuffled(ds, buffer, base if seeded else None, first_epoch).skip(skip)
+    ds = tf.data.Dataset.zip(ds, tf.data.Dataset.counter(position))
     ds = ds.map(
         lambda s, i: _train_element(s, i, spec, num_features, base),
         num_parallel_calls=_parallel(cfg),
         deterministic=seeded,
     )
     return ds.batch(spec.batch_size, drop_remainder=True)
+
+
+def _mixing_seed(seed: int | None) -> int:
+    return _base_seed(seed, 0, 0) ^ 0x5EED_0F_BA7C4
+
+
+def _batch_sources(seed: int | None, num_datasets: int, batch_index: tf.Tensor) -> tf.Tensor:
+    """The dataset (int64 in [0, num_datasets)) of batch `batch_index`, from (seed, index)."""
+    key = tf.stack([tf.constant(_mixing_seed(seed), tf.int64), tf.cast(batch_index, tf.int64)])
+    return tf.random.stateless_uniform(
+        [], key, minval=0, maxval=num_datasets, dtype=tf.int64, alg="philox"
+    )
+
+
+def _batches_per_source(seed: int | None, num_datasets: int, num_batches: int) -> list[int]:
+    """How many of the first `num_batches` batches each dataset gave (see `_batch_sources`)."""
+    if num_batches <= 0:
+        return [0] * num_datasets
+    sources = tf.data.Dataset.range(num_batches).map(
+        lambda b: _batch_sources(seed, num_datasets, b), num_parallel_calls=AUTOTUNE
+    )
+    counts = sources.batch(65536).reduce(
+        tf.zeros([num_datasets], tf.int64),
+        lambda acc, s: acc + tf.math.bincount(s, minlength=num_datasets, dtype=tf.int64),
+    )
+    return [int(c) for c in counts.numpy()]
 
 
 def make_train_dataset(
@@ -287,6 +354,7 @@ def make_train_dataset(
     root: str | None = None,
     datasets: Sequence[str] | None = None,
     augment: bool = True,
+    start_batch: int = 0,
 ) -> tf.data.Dataset:
     """Infinite training batches mixed over the datasets (one dataset per batch).
 
@@ -302,6 +370,9 @@ def make_train_dataset(
       augment: False turns off image augmentation (and passes `training=False` to
         `feature_transform`), e.g. to compute the training loss on val batches; the frames are
         still sampled at random.
+      start_batch: batches this pipeline already produced (a resumed training: the step times
+        the replicas served by this pipeline); with a `seed`, the dataset continues exactly
+        where that stream was (module doc).
 
     Returns:
       A `tf.data.Dataset` of batch dicts (module doc): frames [B, T*num_steps, S, S, 3] or
@@ -321,7 +392,12 @@ def make_train_dataset(
         seed=seed,
         augment=augment,
     )
-    streams = [_dataset_stream(spec, name, i) for i, name in enumerate(names)]
+    if start_batch and seed is None:
+        raise ValueError(
+            f"start_batch={start_batch} needs a seed: an unseeded stream cannot resume"
+        )
+    per_source = _batches_per_source(seed, len(names), int(start_batch))
+    streams = [_dataset_stream(spec, name, i, per_source[i]) for i, name in enumerate(names)]
     shapes = {
         name: s.element_spec["frames"].shape[2:] for name, s in zip(names, streams, strict=True)
     }
@@ -333,9 +409,10 @@ def make_train_dataset(
     if len(streams) == 1:
         ds = streams[0]
     else:
-        ds = tf.data.Dataset.sample_from_datasets(
-            streams, weights=[1.0 / len(streams)] * len(streams), seed=seed
+        sources = tf.data.Dataset.counter(int(start_batch)).map(
+            lambda b: _batch_sources(seed, len(streams), b)
         )
+        ds = tf.data.Dataset.choose_from_datasets(streams, sources)
     return ds.prefetch(max(1, int(cfg.data.num_prefetch_batches)))
 
 

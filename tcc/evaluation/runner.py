@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 
 import ml_collections
 import tensorflow as tf
@@ -133,19 +134,88 @@ def evaluate_checkpoint(
     return records
 
 
-def follow_checkpoints(logdir: str, last_step: int, timeout: float = 3600.0) -> Iterator[str]:
-    """Yields each new complete checkpoint of a run until one at or past `last_step`.
+def follow_checkpoints(
+    logdir: str, last_step: int, timeout: float = 3600.0, poll_seconds: float = 1.0
+) -> Iterator[str]:
+    """Yields the newest complete checkpoint of a run each time there is a newer one.
 
-    Follows the checkpoint index file, which training updates only after a checkpoint is fully
-    written, so a partially written checkpoint is never read. Stops after `timeout` seconds
-    without a new checkpoint.
+    Reads only the checkpoint index file (`<logdir>/checkpoints/checkpoint`), which training
+    replaces atomically after a checkpoint's files are completely written, so a half-written
+    checkpoint is never yielded. When several checkpoints appeared since the last one yielded
+    (evaluation is slower than training), it moves to the newest and logs the ones it skips. Stops
+    after yielding one at or past `last_step`, or after `timeout` seconds without a new one.
     """
     from tcc.training.checkpoints import checkpoint_dir
 
-    for path in tf.train.checkpoints_iterator(checkpoint_dir(logdir), timeout=timeout):
-        yield path
-        if checkpoint_step(path) >= last_step:
+    directory = checkpoint_dir(logdir)
+    done = -1
+    deadline = time.monotonic() + timeout
+    while True:
+        state = tf.train.get_checkpoint_state(directory)
+        newest = state.model_checkpoint_path if state else ""
+        if newest and checkpoint_step(newest) > done:
+            step = checkpoint_step(newest)
+            skipped = [
+                os.path.basename(p)
+                for p in state.all_model_checkpoint_paths
+                if done < checkpoint_step(p) < step
+            ]
+            if skipped:
+                logging.warning(
+                    "Skipping %s: a newer checkpoint exists; evaluating the newest, %s.",
+                    ", ".join(skipped),
+                    os.path.basename(newest),
+                )
+            yield newest
+            done = step
+            if step >= last_step:
+                return
+            deadline = time.monotonic() + timeout
+            continue
+        if time.monotonic() >= deadline:
+            logging.warning(
+                "No new checkpoint in %s for %.0f s; stopping (training may have stopped).",
+                directory,
+                timeout,
+            )
             return
+        time.sleep(poll_seconds)
+
+
+def evaluate_checkpoints(
+    cfg: ml_collections.ConfigDict,
+    logdir: str,
+    paths: Iterable[str],
+    root: str | None = None,
+    projector: bool = False,
+) -> list[dict]:
+    """`evaluate_checkpoint` on each of `paths` (e.g. `follow_checkpoints`), safe beside training.
+
+    Each checkpoint is pinned (`tcc.training.checkpoints.pinned`) while it is read, so the
+    rotation of a concurrent training cannot remove it mid-read; one already removed is skipped
+    with a warning, and the next path (the newest, when following) is evaluated instead.
+
+    Returns:
+      The records of every evaluated checkpoint.
+    """
+    from tcc.training import checkpoints
+
+    records = []
+    scratch = os.path.join(logdir, "eval")
+    for path in paths:
+        try:
+            with checkpoints.pinned(path, scratch) as readable:
+                logging.info("Evaluating %s", path)
+                records.extend(
+                    evaluate_checkpoint(cfg, logdir, readable, root=root, projector=projector)
+                )
+        except checkpoints.CheckpointGoneError:
+            logging.warning(
+                "Skipped %s: training's checkpoint rotation removed it before it could be read; "
+                "moving on to the newest checkpoint.",
+                path,
+            )
+    return records
 
 
 def _metric_sort_key(key: str) -> tuple[str, float]:

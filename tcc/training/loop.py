@@ -7,8 +7,9 @@ strategy `cfg.strategy`, in `cfg.logdir`:
   config that changes what is trained;
 - saves a checkpoint every `checkpoint.save_interval` steps, at the end, and when interrupted by
   SIGTERM or Ctrl-C (then exits; the same command resumes);
-- stops with `NonFiniteLossError` when the loss or the gradient norm is NaN/Inf, without saving,
-  so the newest checkpoint is the last good one;
+- stops with `NonFiniteLossError` when the loss or the gradient norm is NaN/Inf, and with
+  `DivergenceError` when one explodes (`tcc.training.divergence`: > `train.divergence_factor` x its
+  recent median), without saving, so the newest checkpoint is the last good one;
 - writes TensorBoard scalars (every loss term, lr, gradient norm, frames/s) to `<logdir>/train`
   every `logging.report_interval` steps, with a progress line (rate, ETA), and an alignment
   picture of two training videos every `train.visualize_interval` steps;
@@ -34,7 +35,7 @@ from tcc import checks
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import pipeline, records
-from tcc.training import checkpoints, summaries, workers
+from tcc.training import checkpoints, divergence, summaries, workers
 from tcc.training.optimizers import build_optimizer
 from tcc.training.precision import set_precision
 from tcc.training.strategy import build_strategy
@@ -42,6 +43,10 @@ from tcc.training.strategy import build_strategy
 
 class NonFiniteLossError(RuntimeError):
     """The loss or the gradients became NaN or Inf."""
+
+
+class DivergenceError(NonFiniteLossError):
+    """The loss or the gradient norm exploded (`tcc.training.divergence`)."""
 
 
 class TrainingInterrupted(RuntimeError):
@@ -166,15 +171,6 @@ def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
     logdir, global_batch = cfg.logdir, cfg.train.batch_size
     if role.is_chief:  # only the chief writes into the logdir (see tcc.training.workers)
         config_lib.save(cfg, logdir)
-    dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: pipeline.make_train_dataset(
-            cfg,
-            batch_size=ctx.get_per_replica_batch_size(global_batch),
-            input_context=ctx,
-            seed=cfg.seed,
-            root=root,
-        )
-    )
     feature_dim = None
     if cfg.data.input_kind == "features":
         local = pipeline.make_train_dataset(cfg, batch_size=1, seed=cfg.seed, root=root)
@@ -184,6 +180,17 @@ def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
         role.write_dir, model, optimizer, cfg.checkpoint.max_to_keep, restore_dir=logdir
     )
     start = ckpt.restore_latest()
+    # The input stream continues where it was at `start` (each pipeline serves its replicas).
+    dataset = strategy.distribute_datasets_from_function(
+        lambda ctx: pipeline.make_train_dataset(
+            cfg,
+            batch_size=ctx.get_per_replica_batch_size(global_batch),
+            input_context=ctx,
+            seed=cfg.seed,
+            root=root,
+            start_batch=start * (ctx.num_replicas_in_sync // ctx.num_input_pipelines),
+        )
+    )
     writer = tf.summary.create_noop_writer()
     if role.is_chief:
         writer = tf.summary.create_file_writer(os.path.join(logdir, "train"))
@@ -211,6 +218,9 @@ class _Run:
         self._viz_iter = None
         self.fps = 0.0
         self.role = role
+        self.guard = divergence.DivergenceGuard(
+            cfg.train.divergence_factor, cfg.train.divergence_window
+        )
 
     def loop(self, iterator, step_fn, start: int) -> TrainResult:
         cfg = self.cfg
@@ -254,12 +264,14 @@ class _Run:
         if isinstance(self.optimizer, keras.mixed_precision.LossScaleOptimizer):
             keys = ("loss",)  # overflowing float16 gradients are expected: the step is skipped
         bad = [k for k in keys if not math.isfinite(values.get(k, 0.0))]
-        if bad:
+        exploded = None if bad else self.guard.check(values)
+        if bad or exploded:
+            what = f"{' and '.join(bad)} became {values[bad[0]]}" if bad else exploded.describe()
             last = self.ckpt.manager.latest_checkpoint or "none (no checkpoint was saved yet)"
-            raise NonFiniteLossError(
-                f"{' and '.join(bad)} became {values[bad[0]]} at step {step}; training stopped "
-                f"without saving. Last good checkpoint: {last}. Try a lower "
-                "optimizer.lr.initial_lr, optimizer.clipnorm > 0, or check the input data."
+            raise (NonFiniteLossError if bad else DivergenceError)(
+                f"{what} at step {step}; training stopped without saving. Last good checkpoint: "
+                f"{last}. Try a lower optimizer.lr.initial_lr, optimizer.clipnorm > 0, or check "
+                "the input data" + ("." if bad else " (train.divergence_factor=0 disables this).")
             )
 
     def _report(self, step: int, values: dict[str, float], steps_per_sec: float) -> None:

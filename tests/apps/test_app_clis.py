@@ -15,6 +15,7 @@ import imageio.v2 as iio2
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import SUBPROCESS_TIMEOUT
 from scipy.io import wavfile
 
 FPS = 10.0
@@ -137,7 +138,7 @@ def test_align_cli_as_subprocess_writes_mapping_csv_similarity_png_and_gif(run_d
         cmd,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -9,6 +9,7 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import SUBPROCESS_TIMEOUT
 
 from tcc.datasets import convert, records
 from tcc.datasets.convert import ConversionError, WriteOptions
@@ -286,7 +287,7 @@ def _run_cli(*args):
         [sys.executable, "-m", "tcc.datasets.convert", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     return result.returncode, lines

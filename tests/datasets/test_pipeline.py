@@ -311,3 +311,40 @@ def test_feature_records_eval_chunks_cover_every_frame(root):
         for c in chunks:
             rows = _features(seq_len)[_context(c["steps"], seq_len)]
             np.testing.assert_array_equal(c["frames"], rows)
+
+
+@pytest.mark.parametrize(
+    "datasets,buffer,start",
+    [
+        (["grey"], 2, 3),  # a partial shuffle buffer; batch 3 starts inside epoch 1 (4 videos)
+        (["plain"], 0, 5),  # a full shuffle; 5 batches = 3 epochs and one video
+        (["grey", "plain"], 8, 4),  # two datasets mixed per batch
+    ],
+)
+def test_a_stream_started_at_batch_n_continues_the_stream_exactly(root, datasets, buffer, start):
+    cfg = _cfg(datasets, augment=True, shuffle_queue_size=buffer)
+    straight = _batches(pipeline.make_train_dataset(cfg, root=root, seed=11), start + 4)
+    resumed = _batches(pipeline.make_train_dataset(cfg, root=root, seed=11, start_batch=start), 4)
+    for x, y in zip(straight[start:], resumed, strict=True):
+        assert x.keys() == y.keys()
+        for key in x:
+            np.testing.assert_array_equal(x[key], y[key], err_msg=key)
+    # Not the trivial stream: the first batches differ from the resumed ones.
+    first = _batches(pipeline.make_train_dataset(cfg, root=root, seed=11), 4)
+    assert any(
+        not np.array_equal(a["frames"], b["frames"]) for a, b in zip(first, resumed, strict=True)
+    )
+
+
+def test_every_epoch_is_reshuffled_and_visits_every_video_once(root):
+    cfg = _cfg(["grey"], shuffle_queue_size=0)
+    names = [n for b in _batches(pipeline.make_train_dataset(cfg, root=root, seed=3), 8)
+             for n in b["names"]]  # fmt: skip
+    epochs = [names[i : i + 4] for i in range(0, 16, 4)]
+    assert all(sorted(e) == sorted(epochs[0]) == sorted(set(e)) for e in epochs)
+    assert len({tuple(e) for e in epochs}) > 1
+
+
+def test_resuming_an_unseeded_stream_is_refused(root):
+    with pytest.raises(ValueError, match="start_batch=2 needs a seed"):
+        pipeline.make_train_dataset(_cfg(), root=root, start_batch=2)

@@ -8,7 +8,7 @@ import sys
 import imageio.v2 as imageio
 import numpy as np
 import tensorflow as tf
-from conftest import tiny_config
+from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc.datasets import pipeline, records
 
@@ -83,7 +83,7 @@ def test_converted_mp4_folder_with_label_files_feeds_the_pipeline_with_the_right
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.spatial.distance
 import scipy.stats
+from conftest import SUBPROCESS_TIMEOUT
 
 from tcc.datasets import synthetic, synthetic_writer
 from tcc.datasets.synthetic import (
@@ -241,7 +242,9 @@ def test_cli_with_worker_pool_writes_records_read_back_with_right_labels(tmp_pat
 
 def test_cli_program_reports_bad_arguments_in_one_line_and_writes_nothing(tmp_path):
     cmd = [sys.executable, "-m", "tcc.datasets.synthetic", f"--output_dir={tmp_path}"]
-    done = subprocess.run(cmd + ["--min_frames=5"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        cmd + ["--min_frames=5"], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT
+    )
     assert done.returncode != 0
     assert done.stderr.strip().splitlines()[-1].startswith("error: need 15 <= min_frames")
     assert os.listdir(tmp_path) == []

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import tiny_config
+from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc import config as config_lib
 from tcc.evaluation import embed as embed_lib
@@ -66,7 +66,7 @@ def test_evaluate_cli_writes_metrics_jsonl_with_documented_keys(trained_logdir):
         [sys.executable, "-m", "tcc.evaluate", f"--logdir={trained_logdir}", "--projector"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "kendalls_tau" in result.stdout  # the printed table
@@ -121,7 +121,7 @@ def test_extract_embeddings_writes_a_pickle_free_npz(trained_logdir, tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     data = load_npz(out)
@@ -139,7 +139,7 @@ def test_evaluate_without_a_checkpoint_is_one_clear_error(tmp_path):
         [sys.executable, "-m", "tcc.evaluate", f"--logdir={tmp_path}"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error:")

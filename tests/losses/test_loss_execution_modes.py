@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import SUBPROCESS_TIMEOUT
 
 from tcc.losses import compute_alignment_loss
 
@@ -184,7 +185,7 @@ def test_losses_run_inside_a_mirrored_strategy_replica_on_two_logical_cpus():
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     line = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")][-1]

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import textwrap
 
+from conftest import SUBPROCESS_TIMEOUT
+
 _SCRIPT = textwrap.dedent(
     """
     import sys
@@ -88,7 +90,11 @@ _LOOP_SCRIPT = textwrap.dedent(
 def _run(script: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
     return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        env=env,
     )
 
 

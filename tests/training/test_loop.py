@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import tiny_config
+from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc.algos import ALGORITHMS
 from tcc.algos.alignment import Alignment
@@ -151,12 +151,12 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tiny_root, tmp_
     logdir = str(tmp_path / "run")
     command = _train_command(tiny_root, logdir, 100000)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 120
+    deadline = time.time() + SUBPROCESS_TIMEOUT
     for line in proc.stdout:
         if "step 3/" in line or time.time() > deadline:
             break
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
+    out, _ = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
     assert proc.returncode == 128 + signal.SIGTERM, out[-2000:]
     assert "checkpoint saved" in out
     stopped_at = int(checkpoints.latest_checkpoint(logdir).rsplit("-", 1)[1])
@@ -166,7 +166,7 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tiny_root, tmp_
         _train_command(tiny_root, logdir, stopped_at + 2),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=SUBPROCESS_TIMEOUT,
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"step {stopped_at}" in resumed.stderr
@@ -205,6 +205,8 @@ def test_training_runs_with_mixed_bfloat16(tiny_root, tmp_path):
         "--config.alignment.loss_type=classification",
     ]
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0")
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, env=env
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert checkpoints.latest_checkpoint(str(tmp_path / "bf16")).endswith("ckpt-3")

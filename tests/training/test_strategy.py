@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 import tensorflow as tf
+from conftest import SUBPROCESS_TIMEOUT
 
 from tcc.training.strategy import build_strategy, configure_logical_cpus
 
@@ -52,7 +53,7 @@ def test_mirrored_runs_two_replicas_on_two_logical_cpus():
         [sys.executable, "-c", _MIRRORED_ON_TWO_CPUS],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=SUBPROCESS_TIMEOUT,
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
