@@ -12,6 +12,7 @@ status 0 on success.
   tcc-transfer            python -m tcc.apps.transfer
   tcc-retrieve            python -m tcc.apps.retrieve
   tcc-anomaly             python -m tcc.apps.anomaly
+  tcc-progress            python -m tcc.apps.progress (where that app exists)
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ from types import ModuleType
 from tcc.console import quiet_tensorflow
 
 
-def _load(module_name: str) -> ModuleType:
-    """Imports a command's module after quieting TensorFlow; its docstring becomes the usage."""
+def _load(module_name: str, *fallbacks: str) -> ModuleType:
+    """Imports a command's module after quieting TensorFlow; its docstring becomes the usage.
+
+    `fallbacks` are older homes of the command line (the first module that has `run` wins), e.g.
+    `tcc.apps.transfer_cli` before the command moved to `tcc.apps.transfer`.
+    """
     quiet_tensorflow()
-    module = importlib.import_module(module_name)
+    for name in (module_name, *fallbacks):
+        module = importlib.import_module(name)
+        if hasattr(module, "run"):
+            break
     sys.modules["__main__"].__doc__ = module.__doc__
     return module
 
@@ -62,7 +70,7 @@ def align() -> None:
 
 def transfer() -> None:
     """`tcc-transfer`: transfers labels and sound (`python -m tcc.apps.transfer`)."""
-    _load("tcc.apps.transfer_cli").run()
+    _load("tcc.apps.transfer", "tcc.apps.transfer_cli").run()
 
 
 def retrieve() -> None:
@@ -72,4 +80,9 @@ def retrieve() -> None:
 
 def anomaly() -> None:
     """`tcc-anomaly`: flags frames unlike the train videos (`python -m tcc.apps.anomaly`)."""
-    _load("tcc.apps.anomaly_cli").run()
+    _load("tcc.apps.anomaly", "tcc.apps.anomaly_cli").run()
+
+
+def progress() -> None:
+    """`tcc-progress`: per-frame task progress of a video (`python -m tcc.apps.progress`)."""
+    _load("tcc.apps.progress").run()
