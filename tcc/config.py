@@ -117,6 +117,7 @@ def get_default_config() -> ConfigDict:
     c.eval.interval = 100  # 0 = off; `python -m tcc.evaluate --continuous_eval` runs every task
     c.eval.interval_videos = 8  # the first N val videos of each dataset
     c.eval.interval_stride = 2  # every k-th frame of those videos
+    c.eval.interval_train_videos = 8  # phase classification: at most N train videos
 
     c.model = ConfigDict()
     c.model.base_model = ConfigDict()

@@ -68,6 +68,7 @@ DESCRIPTIONS: dict[str, str] = {
     "eval.interval": "steps between in-training validations (and at the end); 0 = off",
     "eval.interval_videos": "in-training validation: the first N val videos of each dataset",
     "eval.interval_stride": "in-training validation: every k-th frame",
+    "eval.interval_train_videos": "in-training validation: at most N train videos for the SVM",
     "model.base_model.layer": "resnet50v2: the layer the encoder is cut at",
     "model.embedding_size": "embedding dimension D",
     "model.l2_normalize": "L2-normalise the embeddings",

@@ -5,9 +5,10 @@ Every `eval.interval` steps and at the last step, the training process evaluates
 
 - `kendalls_tau`: on the first `eval.interval_videos` val videos, every `eval.interval_stride`-th
   frame (no labels needed);
-- `phase_classification@<f>` at the smallest fraction f of `eval.classification_fractions`: the SVM
-  is fitted on the first max(1, floor(f * N)) of the N train videos (the videos the full evaluation
-  uses at that fraction) and scored on the same val videos; skipped for unlabelled data;
+- `phase_classification`: the SVM of the full evaluation's phase classification, fitted on the
+  first K train videos and scored on the same val videos, K = the videos of the smallest label
+  fraction f of `eval.classification_fractions` (max(1, floor(f * N)) of the N train videos, as in
+  the full evaluation), at most `eval.interval_train_videos`; skipped for unlabelled data;
 - `algo_loss`: the algorithm's own loss on `eval.val_iters` val batches without augmentation (the
   same batches every time, so the curve shows the model, not the sampling).
 
@@ -18,9 +19,9 @@ and dataset; `metrics.jsonl` stays one line per evaluated checkpoint of the full
 the console.
 
 The cost is bounded by design, not measured and adapted: per evaluation and dataset, at most
-`interval_videos + floor(f * N)` videos are embedded (forward pass only, at a stride) plus
+`interval_videos + interval_train_videos` videos are embedded (forward pass only, at a stride) plus
 `val_iters` loss batches, against `eval.interval` training steps (forward and backward).
-`cost_fraction` computes that ratio; with the defaults it is about 5 % on the embedded dataset.
+`cost_fraction` computes that ratio; with the defaults it is under 6 % on the embedded dataset.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def is_due(cfg: ml_collections.ConfigDict, step: int) -> bool:
 
 
 def num_train_videos(cfg: ml_collections.ConfigDict, num_train: int) -> int:
-    """Train videos the classifier is fitted on: those of the smallest label fraction."""
+    """Train videos the classifier is fitted on: those of the smallest label fraction, capped."""
     fraction = min(float(f) for f in cfg.eval.classification_fractions)
-    return max(1, int(math.floor(fraction * num_train + 1e-9)))
+    count = max(1, int(math.floor(fraction * num_train + 1e-9)))
+    return min(count, max(1, int(cfg.eval.interval_train_videos)))
 
 
 def images_per_evaluation(cfg: ml_collections.ConfigDict, num_train: int, max_len: int) -> int:
@@ -177,7 +179,6 @@ class Validator:
 
     def __init__(self, cfg: ml_collections.ConfigDict, model, root: str):
         self.cfg, self.model, self.root = cfg, model, root
-        self.fraction = min(float(f) for f in cfg.eval.classification_fractions)
         self._embed_fn = embed_lib.model_embed_fn(model)
         self._test_step = tf.function(model.test_step, reduce_retracing=True)
         self._subsets: dict[str, _Subset] = {}
@@ -248,7 +249,7 @@ class Validator:
                     data.val.split_videos(data.val.labels),
                     fractions=(1.0,),
                 )[1.0]
-                metrics[f"phase_classification@{self.fraction}"] = float(accuracy)
+                metrics["phase_classification"] = float(accuracy)
             except MissingLabelsError as e:
                 self._skip(dataset, f"phase classification: {e}")
         losses = []

@@ -34,10 +34,10 @@ def test_training_writes_a_validation_curve_every_interval_and_at_the_end(tiny_r
     assert [r["step"] for r in records] == [2, 4, 5]
     for record in records:
         assert record["dataset"] == "tiny" and record["split"] == "val"
-        assert set(record["metrics"]) == {"kendalls_tau", "phase_classification@0.1", "algo_loss"}
+        assert set(record["metrics"]) == {"kendalls_tau", "phase_classification", "algo_loss"}
         assert all(np.isfinite(v) for v in record["metrics"].values())
     tags = _event_scalars(os.path.join(logdir, "eval"))
-    for key in ("kendalls_tau", "phase_classification@0.1", "algo_loss"):
+    for key in ("kendalls_tau", "phase_classification", "algo_loss"):
         assert tags[f"val/tiny/{key}"] == [2, 4, 5]
     assert not os.path.exists(os.path.join(logdir, "eval", "metrics.jsonl"))  # full eval only
 
@@ -68,11 +68,12 @@ def test_validation_skips_phase_classification_without_labels(tmp_path):
 
 def test_validation_cost_is_bounded_by_design():
     cfg = config_lib.get_default_config()
-    # The embedded dataset: 60 train videos of 40 to 120 frames.
-    assert validation.cost_fraction(cfg, num_train=60, max_len=120) < validation.MAX_COST_FRACTION
+    # The embedded dataset: 480 train videos of 40 to 120 frames.
+    assert validation.cost_fraction(cfg, num_train=480, max_len=120) < validation.MAX_COST_FRACTION
+    assert validation.num_train_videos(cfg, 480) == 8  # capped by eval.interval_train_videos
     assert validation.num_train_videos(cfg, 60) == 6  # the videos of phase_classification@0.1
     cfg.eval.interval = 0
-    assert validation.cost_fraction(cfg, num_train=60, max_len=120) == 0.0
+    assert validation.cost_fraction(cfg, num_train=480, max_len=120) == 0.0
 
 
 def test_validator_runs_no_more_images_than_the_bound(tiny_root, tmp_path):
