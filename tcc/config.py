@@ -403,6 +403,9 @@ def flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
     return out
 
 
+_flatten_values = flatten_values  # the former private name
+
+
 def make_flags_parser(overrides: list[str]):
     """An absl `flags_parser` that moves `--config.a.b=v` arguments into `overrides`.
 
