@@ -22,6 +22,8 @@ DESCRIPTIONS: dict[str, str] = {
     "seed": "seed of data order, sampling, augmentation and initialisation",
     "strategy": "tf.distribute strategy: default | mirrored | multi_worker_mirrored | tpu",
     "tpu": "TPU address for strategy=tpu",
+    "worker_heartbeat_timeout": "multi_worker_mirrored: seconds without a heartbeat = worker lost",
+    "loss_scope": "several replicas: global (losses over the global batch) | replica (original)",
     "mixed_precision": "'' | mixed_float16 (GPU) | mixed_bfloat16 (TPU / recent CPUs)",
     "jit_compile": "compile the forward and backward pass with XLA",
     "data.path": "records root; '' = the embedded synthetic dataset, generated on first use",
