@@ -29,6 +29,20 @@ setuptools.setup(
         "imageio-ffmpeg>=0.4.8",
         "tqdm>=4.60",
     ],
+    entry_points={
+        # `tcc-train` etc. beside `python -m tcc.train` (tcc/console_scripts.py).
+        "console_scripts": [
+            "tcc-train = tcc.console_scripts:train",
+            "tcc-evaluate = tcc.console_scripts:evaluate",
+            "tcc-convert = tcc.console_scripts:convert",
+            "tcc-extract-embeddings = tcc.console_scripts:extract_embeddings",
+            "tcc-align = tcc.console_scripts:align",
+            "tcc-transfer = tcc.console_scripts:transfer",
+            "tcc-retrieve = tcc.console_scripts:retrieve",
+            "tcc-anomaly = tcc.console_scripts:anomaly",
+            "tcc-progress = tcc.console_scripts:progress",
+        ],
+    },
     extras_require={
         "test": ["pytest>=7", "ruff>=0.4"],
     },

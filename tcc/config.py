@@ -121,6 +121,11 @@ def get_default_config() -> ConfigDict:
     c.eval.few_shot_num_episodes = 50
     c.eval.retrieval_ks = [5, 10, 15]
     c.eval.splits = ["train", "val"]
+    # In-training validation (tcc/training/validation.py): every `interval` steps and at the end.
+    c.eval.interval = 100  # 0 = off; `python -m tcc.evaluate --continuous_eval` runs every task
+    c.eval.interval_videos = 8  # the first N val videos of each dataset
+    c.eval.interval_stride = 2  # every k-th frame of those videos
+    c.eval.interval_train_videos = 8  # phase classification: at most N train videos
 
     c.model = ConfigDict()
     c.model.base_model = ConfigDict()
@@ -411,7 +416,7 @@ def _merge(cfg: ConfigDict, data: dict, source: str, prefix: str = "") -> None:
 
 def diff(a: ConfigDict, b: ConfigDict) -> list[str]:
     """Keys whose values differ between two configs, as 'key: a -> b' lines."""
-    fa, fb = _flatten_values(a), _flatten_values(b)
+    fa, fb = flatten_values(a), flatten_values(b)
     return [
         f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}"
         for k in sorted(set(fa) | set(fb))
@@ -419,14 +424,18 @@ def diff(a: ConfigDict, b: ConfigDict) -> list[str]:
     ]
 
 
-def _flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
+def flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
+    """Every leaf of `cfg` as `{"a.b.c": value}`, sorted by key (tuples become lists)."""
     out = {}
     for key, value in cfg.items():
         if isinstance(value, ConfigDict):
-            out.update(_flatten_values(value, f"{prefix}{key}."))
+            out.update(flatten_values(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+_flatten_values = flatten_values  # the former private name
 
 
 def make_flags_parser(overrides: list[str]):
@@ -439,6 +448,9 @@ def make_flags_parser(overrides: list[str]):
     def parse(argv: list[str]) -> list[str]:
         import absl.flags
 
+        from tcc.config_help import handle_help  # --help / --helpconfig list the config keys
+
+        handle_help(argv)
         rest, found = split_override_args(argv)
         overrides.extend(found)
         return errors.parse_flags(absl.flags.FLAGS, rest, flat_keys(get_default_config()))

@@ -5,7 +5,9 @@
       --config.data.path=/data/tcc_records --logdir=/tmp/tcc/pouring
   python -m tcc.train --alsologtostderr --config.training_algo=tcn --config.train.max_iters=200
 
-Running the same command again resumes from the newest checkpoint in the logdir.
+Running the same command again resumes from the newest checkpoint in the logdir; a finished run
+says so (raise `--config.train.max_iters` to continue it). `--helpconfig` lists every config key
+with its default and meaning. TensorFlow's start-up lines are hidden; `TCC_TF_VERBOSE=1` shows them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main(argv: list[str]) -> None:
     cfg = config_lib.load(FLAGS.config, _OVERRIDES)
     if FLAGS.logdir:
         cfg.logdir = FLAGS.logdir
+    logging.info("%s Loading TensorFlow ...", plan(cfg))
 
     from tcc.training import checkpoints, loop, workers  # noqa: PLC0415 (heavy, after parsing)
 
@@ -52,6 +55,9 @@ def main(argv: list[str]) -> None:
         if user_error and fresh and checkpoints.latest_checkpoint(cfg.logdir) is None:
             shutil.rmtree(cfg.logdir, ignore_errors=True)  # a failed first run leaves nothing
         raise
+    if result.final_step == result.start_step:
+        logging.info("%s", complete_message(result.logdir, result.final_step, cfg.train.max_iters))
+        return
     logging.info(
         "Done: steps %d -> %d, last losses %s, %.0f frames/s. Logdir: %s. Evaluate with "
         "`python -m tcc.evaluate --logdir=%s`.",
@@ -61,6 +67,26 @@ def main(argv: list[str]) -> None:
         result.frames_per_second,
         result.logdir,
         result.logdir,
+    )
+
+
+def plan(cfg) -> str:
+    """One line saying what this run builds (printed before the slow TensorFlow import)."""
+    network = cfg.model.base_model.network if cfg.data.input_kind == "frames" else "sequence"
+    return (
+        f"Training {cfg.training_algo} ({network} encoder, {cfg.model.embedding_size}-d "
+        f"embeddings) on {', '.join(cfg.datasets)} for {cfg.train.max_iters} steps of "
+        f"{cfg.train.batch_size} videos x {cfg.train.num_frames} frames; logdir {cfg.logdir}."
+    )
+
+
+def complete_message(logdir: str, step: int, max_iters: int) -> str:
+    """What a rerun of a finished run prints instead of training."""
+    return (
+        f"The run in {logdir} is complete: its newest checkpoint is at step {step} and "
+        f"train.max_iters={max_iters}. To train it further, rerun the same command with "
+        f"--config.train.max_iters={max(2 * max_iters, step + max_iters)} (it resumes from step "
+        f"{step}); evaluate it with `python -m tcc.evaluate --logdir={logdir}`."
     )
 
 

@@ -71,6 +71,7 @@ def tiny_config(root: str, logdir: str, **overrides):
     cfg.eval.num_frames = 16
     cfg.eval.few_shot_num_episodes = 3
     cfg.eval.few_shot_num_labeled = [1, 2]
+    cfg.eval.interval = 0  # in-training validation off (tests/training/test_validation.py)
     cfg.logging.report_interval = 2
     cfg.checkpoint.save_interval = 2
     return config_lib.apply_overrides(cfg, [f"{k}={v}" for k, v in overrides.items()])

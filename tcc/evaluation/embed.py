@@ -68,6 +68,7 @@ def embed_split(
     stride: int | None = None,
     root: str | None = None,
     max_videos: int | None = None,
+    log: bool = True,
 ) -> EmbeddedSplit:
     """Embeds every `stride`-th frame of every video of a split.
 
@@ -79,6 +80,7 @@ def embed_split(
       stride: every k-th frame; default `cfg.data.sample_all_stride`.
       root: records root; default `pipeline.data_root(cfg)`.
       max_videos: stop after this many videos (None = all).
+      log: log a line with the count and the rate.
 
     Returns:
       An `EmbeddedSplit` with one entry per video.
@@ -106,6 +108,8 @@ def embed_split(
             out.frame_indices.append(np.concatenate(parts["steps"]).astype(np.int32))
             out.seq_lens.append(int(chunk["seq_lens"][0]))
     elapsed = time.perf_counter() - start
+    if not log:
+        return out
     logging.info(
         "Embedded %s/%s: %d videos, %d frames in %.1fs (%.0f frames/s).",
         dataset,

@@ -133,6 +133,12 @@ def pinned(path: str, scratch_dir: str) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def latest_step(logdir: str) -> int:
+    """The step of the newest complete checkpoint in `logdir` (0 when there is none)."""
+    path = latest_checkpoint(logdir)
+    return int(path.rsplit("-", 1)[1]) if path else 0
+
+
 def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     """Refuses to resume a run in `logdir` under a config that changes what is being trained.
 

@@ -11,8 +11,11 @@ strategy `cfg.strategy`, in `cfg.logdir`:
   `DivergenceError` when one explodes (`tcc.training.divergence`: > `train.divergence_factor` x its
   recent median), without saving, so the newest checkpoint is the last good one;
 - writes TensorBoard scalars (every loss term, lr, gradient norm, frames/s) to `<logdir>/train`
-  every `logging.report_interval` steps, with a progress line (rate, ETA), and an alignment
-  picture of two training videos every `train.visualize_interval` steps;
+  every `logging.report_interval` steps, with a progress line (rate and ETA from the step rate,
+  `tcc.training.progress`), the resolved config once, and an alignment picture of two training
+  videos every `train.visualize_interval` steps;
+- evaluates a val subset every `eval.interval` steps and at the end (`tcc.training.validation`);
+- returns at once when the logdir's run already reached `train.max_iters`;
 - under `multi_worker_mirrored` only the chief writes into the logdir, every worker resumes from
   it, and a lost worker stops the others with `workers.WorkerLostError` (`tcc.training.workers`).
 """
@@ -23,7 +26,6 @@ import dataclasses
 import math
 import os
 import signal
-import time
 
 import keras
 import ml_collections
@@ -35,7 +37,7 @@ from tcc import checks
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import pipeline, records
-from tcc.training import checkpoints, divergence, summaries, workers
+from tcc.training import checkpoints, divergence, progress, summaries, validation, workers
 from tcc.training.optimizers import build_optimizer
 from tcc.training.precision import set_precision
 from tcc.training.strategy import build_strategy
@@ -153,6 +155,9 @@ def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
+    done = checkpoints.latest_step(logdir)
+    if done >= cfg.train.max_iters:  # complete: nothing to build; tcc.train says how to extend it
+        return TrainResult(logdir, done, done, {}, 0.0)
     global_batch = cfg.train.batch_size
     replicas = strategy.num_replicas_in_sync
     if global_batch % replicas:
@@ -205,7 +210,9 @@ def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
         logdir,
         role.description + (", chief" if role.is_chief else ", writes to a temporary folder"),
     )
+    summaries.write_config(writer, cfg, start)
     run = _Run(cfg, model, optimizer, ckpt, writer, root, frames_per_step, role)
+    logging.info("Tracing the training step (the first step takes longer) ...")
     return run.loop(iter(dataset), _distributed_step(model, strategy), start)
 
 
@@ -221,13 +228,17 @@ class _Run:
         self.guard = divergence.DivergenceGuard(
             cfg.train.divergence_factor, cfg.train.divergence_window
         )
+        self.timer = progress.StepTimer()
+        validate = cfg.eval.interval > 0 and role.is_chief  # only the chief writes (eval run)
+        self.validator = validation.Validator(cfg, model, root) if validate else None
+        if self.validator:
+            validation.log_plan(cfg, self.validator)
 
     def loop(self, iterator, step_fn, start: int) -> TrainResult:
         cfg = self.cfg
         max_iters = cfg.train.max_iters
         values: dict[str, float] = {}
         history: list[dict[str, float]] = []
-        window_start, window_steps = time.perf_counter(), 0
         step = start
         with _StopFlag() as stop:
             while step < max_iters:
@@ -236,15 +247,16 @@ class _Run:
                     values = {k: float(v) for k, v in out.items()}
                 history.append(values)
                 step += 1
-                window_steps += 1
+                self.timer.step_done()
                 self._check_finite(values, step)
                 if step % cfg.logging.report_interval == 0 or step == max_iters:
-                    elapsed = time.perf_counter() - window_start
-                    self._report(step, values, window_steps / max(elapsed, 1e-9))
-                    window_start, window_steps = time.perf_counter(), 0
+                    self._report(step, values, self.timer.window_rate())
                 visualize = cfg.train.visualize_interval and self.role.is_chief
                 if visualize and step % cfg.train.visualize_interval == 0:
                     self._visualize(step)
+                if self.validator and validation.is_due(cfg, step):
+                    with self.timer.paused():
+                        self.validator(step, cfg.logdir)
                 if step % cfg.checkpoint.save_interval == 0:
                     self.ckpt.save(step)
                 if stop.signum:
@@ -274,30 +286,29 @@ class _Run:
                 "the input data" + ("." if bad else " (train.divergence_factor=0 disables this).")
             )
 
-    def _report(self, step: int, values: dict[str, float], steps_per_sec: float) -> None:
+    def _report(self, step: int, values: dict[str, float], steps_per_sec: float | None) -> None:
+        """Logs a progress line and writes the scalars; `steps_per_sec` None = not measured yet."""
         lr = float(np.asarray(keras.ops.convert_to_numpy(self.optimizer.learning_rate)))
-        self.fps = steps_per_sec * self.frames_per_step
-        eta = (self.cfg.train.max_iters - step) / max(steps_per_sec, 1e-9)
+        eta = self.timer.eta_seconds(self.cfg.train.max_iters - step)
+        if eta is not None and self.validator:
+            eta += self.validator.remaining_seconds(step)
         terms = " ".join(f"{k}={v:.4f}" for k, v in values.items() if k != "grad_norm")
+        speed = f"first step {self.timer.first_step_seconds or 0:.1f} s (tracing)"
+        scalars = {f"loss/{k}": v for k, v in values.items() if k != "grad_norm"}
+        scalars.update({"grad_norm": values.get("grad_norm", 0.0), "learning_rate": lr})
+        if steps_per_sec is not None:
+            self.fps = steps_per_sec * self.frames_per_step
+            speed = f"{steps_per_sec:.2f} steps/s {self.fps:.0f} frames/s"
+            scalars.update({"frames_per_second": self.fps, "steps_per_second": steps_per_sec})
         logging.info(
-            "step %d/%d %s grad_norm=%.3g lr=%.3g | %.2f steps/s %.0f frames/s | ETA %s",
+            "step %d/%d %s grad_norm=%.3g lr=%.3g | %s | ETA %s",
             step,
             self.cfg.train.max_iters,
             terms,
             values.get("grad_norm", 0.0),
             lr,
-            steps_per_sec,
-            self.fps,
-            _format_seconds(eta),
-        )
-        scalars = {f"loss/{k}": v for k, v in values.items() if k != "grad_norm"}
-        scalars.update(
-            {
-                "grad_norm": values.get("grad_norm", 0.0),
-                "learning_rate": lr,
-                "frames_per_second": self.fps,
-                "steps_per_second": steps_per_sec,
-            }
+            speed,
+            progress.format_seconds(eta if step < self.cfg.train.max_iters else 0.0),
         )
         summaries.write_scalars(self.writer, step, scalars)
 
@@ -310,11 +321,5 @@ class _Run:
         batch = next(self._viz_iter)
         embs = self.model(batch, training=False).numpy()
         names = [n.decode() for n in batch["names"].numpy()]
-        summaries.write_alignment_image(self.writer, step, embs, names)
-
-
-def _format_seconds(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:d}:{m:02d}:{s:02d}"
+        frames = batch["steps"].numpy()
+        summaries.write_alignment_image(self.writer, step, embs, names, frames)
