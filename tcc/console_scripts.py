@@ -24,17 +24,10 @@ from types import ModuleType
 from tcc.console import quiet_tensorflow
 
 
-def _load(module_name: str, *fallbacks: str) -> ModuleType:
-    """Imports a command's module after quieting TensorFlow; its docstring becomes the usage.
-
-    `fallbacks` are older homes of the command line (the first module that has `run` wins), e.g.
-    `tcc.apps.transfer_cli` before the command moved to `tcc.apps.transfer`.
-    """
+def _load(module_name: str) -> ModuleType:
+    """Imports a command's module after quieting TensorFlow; its docstring becomes the usage."""
     quiet_tensorflow()
-    for name in (module_name, *fallbacks):
-        module = importlib.import_module(name)
-        if hasattr(module, "run"):
-            break
+    module = importlib.import_module(module_name)
     sys.modules["__main__"].__doc__ = module.__doc__
     return module
 
@@ -70,7 +63,7 @@ def align() -> None:
 
 def transfer() -> None:
     """`tcc-transfer`: transfers labels and sound (`python -m tcc.apps.transfer`)."""
-    _load("tcc.apps.transfer", "tcc.apps.transfer_cli").run()
+    _load("tcc.apps.transfer").run()
 
 
 def retrieve() -> None:
@@ -80,7 +73,7 @@ def retrieve() -> None:
 
 def anomaly() -> None:
     """`tcc-anomaly`: flags frames unlike the train videos (`python -m tcc.apps.anomaly`)."""
-    _load("tcc.apps.anomaly", "tcc.apps.anomaly_cli").run()
+    _load("tcc.apps.anomaly").run()
 
 
 def progress() -> None:

@@ -563,7 +563,7 @@ def test_convert_removes_staging_folders_of_killed_runs(capsys, tmp_path):
 
 PENN_CASES = {
     "missing_flags": ([], ["--input_dir", "--output_dir"]),
-    "unknown_action": (["--input_dir={p}", "--output_dir={p}/out", "--actions=squat"], ["squat"]),
+    "unknown_action": (["--input_dir={p}", "--output_dir={p}/out", "--actions=squatz"], ["squatz"]),
     "missing_input": (["--input_dir={p}/nope", "--output_dir={p}/out"], ["nope"]),
 }
 
@@ -602,7 +602,7 @@ APP_CASES = {
         ["vall_1"],
     ),
     "anomaly_unknown_flag": (
-        "anomaly_cli",
+        "anomaly",
         lambda d, o: [f"--logdir={d['run']}", "--percentil=2", f"--output_dir={o}"],
         ["--percentil", "--percentile"],
     ),
