@@ -53,6 +53,8 @@ DESCRIPTIONS: dict[str, str] = {
     "augmentation.random_crop": "crop one random square box per video (resized back)",
     "augmentation.crop_min_fraction": "smallest crop side, as a fraction of the frame side",
     "train.max_iters": "training steps (raise it and rerun to continue a finished run)",
+    "train.divergence_factor": "stop when loss / grad norm > this x its recent median (0 = off)",
+    "train.divergence_window": "steps of history the divergence guard takes its medians over",
     "train.batch_size": "videos per step (global, over all replicas)",
     "train.num_frames": "timesteps sampled per video",
     "train.visualize_interval": "steps between alignment pictures in TensorBoard; 0 = none",

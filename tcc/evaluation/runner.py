@@ -19,6 +19,7 @@ import ml_collections
 import tensorflow as tf
 from absl import logging
 
+from tcc import errors
 from tcc.evaluation import embed as embed_lib
 from tcc.evaluation.phase_classification import MissingLabelsError
 from tcc.evaluation.plots import few_shot_png
@@ -206,9 +207,12 @@ def evaluate_checkpoints(
         try:
             with checkpoints.pinned(path, scratch) as readable:
                 logging.info("Evaluating %s", path)
-                records.extend(
-                    evaluate_checkpoint(cfg, logdir, readable, root=root, projector=projector)
-                )
+                try:
+                    records.extend(
+                        evaluate_checkpoint(cfg, logdir, readable, root=root, projector=projector)
+                    )
+                except errors.CheckpointError as e:  # name the user's checkpoint, not the pin
+                    raise errors.CheckpointError(str(e).replace(readable, path)) from e
         except checkpoints.CheckpointGoneError:
             logging.warning(
                 "Skipped %s: training's checkpoint rotation removed it before it could be read; "

@@ -149,10 +149,13 @@ def _distributed_step(model, strategy):
 def train(cfg: ml_collections.ConfigDict) -> TrainResult:
     """Trains `cfg.training_algo` as configured; see the module docstring."""
     logdir = cfg.logdir
+    # Config values, then the strategy (multi-worker collectives must be configured before
+    # TensorFlow's context starts, which reading the data does), then the data.
+    checks.check_config(cfg)
+    strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
     root = checks.preflight(cfg)  # config values and data, before the logdir is written
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
-    strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
     cfg = prepare_config(cfg, root)
     checkpoints.check_resumable_config(cfg, logdir)
     done = checkpoints.latest_step(logdir)
