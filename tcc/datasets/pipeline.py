@@ -275,7 +275,10 @@ def _epoch_shuffled(ds: tf.data.Dataset, buffer: int, base: int | None, first_ep
         seed = (tf.constant(base, tf.int64) + e * 1_000_033) % 2**62
         return ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
 
-    return tf.data.Dataset.counter(first_epoch).flat_map(epoch)
+    # flat_map hides that the stream never ends; say so, or a multi-worker strategy reads it with
+    # `get_next_as_optional` and every batch loses its static shape.
+    stream = tf.data.Dataset.counter(first_epoch).flat_map(epoch)
+    return stream.apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
 
 
 def _dataset_stream(

@@ -232,7 +232,15 @@ class _Run:
             cfg.train.divergence_factor, cfg.train.divergence_window
         )
         self.timer = progress.StepTimer()
-        validate = cfg.eval.interval > 0 and role.is_chief  # only the chief writes (eval run)
+        # Not with several workers: the chief alone would run the model while the others, done or
+        # stepping on, wait in collectives (use `tcc.evaluate --continuous_eval` beside them).
+        validate = cfg.eval.interval > 0 and role.is_chief and not role.multi_worker
+        if cfg.eval.interval > 0 and role.multi_worker and role.is_chief:
+            logging.info(
+                "No validation while training with several workers; run `python -m "
+                "tcc.evaluate --continuous_eval --logdir=%s` beside them.",
+                cfg.logdir,
+            )
         self.validator = validation.Validator(cfg, model, root) if validate else None
         if self.validator:
             validation.log_plan(cfg, self.validator)

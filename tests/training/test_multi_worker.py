@@ -19,7 +19,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 from conftest import write_tiny_records
 
 from tcc.training import checkpoints, workers
@@ -120,12 +119,6 @@ def _wait_for_line(path: str, text: str, proc: subprocess.Popen, timeout: float)
     raise AssertionError(f"{text!r} not logged within {timeout} s:\n" + _read(path)[-3000:])
 
 
-@pytest.mark.xfail(
-    reason="known regression (2026-12-05): after the bit-exact-resume input pipeline was merged, "
-    "a two-worker tcc.train gets per-replica batches without a static batch size and the "
-    "alignment loss refuses them; passed before that merge. Open in issue 16.",
-    strict=False,
-)
 def test_two_workers_share_one_logdir_survive_a_killed_worker_and_resume(tmp_path):
     root = write_tiny_records(str(tmp_path / "data"))
     logdir = str(tmp_path / "run")
