@@ -7,8 +7,9 @@ before TensorFlow sets up its logging. `quiet_tensorflow()` therefore
 - sets `TF_CPP_MIN_LOG_LEVEL=2` (C++ info and warnings off, errors kept) unless it is set;
 - sends file descriptor 2 to /dev/null while `tensorflow` is imported and its devices are listed
   (whenever that happens: an import hook, so commands that never need TensorFlow stay fast);
-- keeps TensorFlow's Python INFO lines (e.g. checkpoint "Sharding callback duration") out of the
-  `--alsologtostderr` log.
+- keeps TensorFlow's and Keras' own Python INFO lines out of the `--alsologtostderr` log, both those
+  sent through the `tensorflow` logger and those TensorFlow sends through absl's logger (e.g. the
+  checkpoint saver's "Sharding callback duration"); their warnings and errors still show.
 
 Every entry point gets it: `python -m tcc.<module>` through `tcc/__init__.py` (Python sets
 `sys.argv[0]` to `-m` while it imports the package of the module to run) and the `tcc-*` console
@@ -82,12 +83,29 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+_LIBRARY_DIRS = tuple(f"{os.sep}{name}{os.sep}" for name in ("tensorflow", "keras", "tf_keras"))
+
+
+class LibraryInfoFilter(logging.Filter):
+    """Drops INFO and DEBUG records logged from TensorFlow's or Keras' own source files."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(d in record.pathname for d in _LIBRARY_DIRS)
+
+
 def quiet_tensorflow() -> None:
     """Silences TensorFlow's start-up lines for this process (see the module doc)."""
     if verbose():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    from absl import logging as absl_logging  # noqa: PLC0415 (its logger class must come first)
+
+    absl_logger = absl_logging.get_absl_logger()
+    if not any(isinstance(f, LibraryInfoFilter) for f in absl_logger.filters):
+        absl_logger.addFilter(LibraryInfoFilter())
     if "tensorflow" in sys.modules or any(
         isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path
     ):

@@ -10,7 +10,14 @@ from tcc import config as config_lib
 from tcc import config_help
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TF_NOISE = ("I0000 ", "W0000 ", "E0000 ", "All log messages before absl::InitializeLog", "cuInit")
+TF_NOISE = (
+    "I0000 ",
+    "W0000 ",
+    "E0000 ",
+    "All log messages before absl::InitializeLog",
+    "cuInit",
+    "Sharding callback duration",
+)
 
 
 def _console_scripts() -> list[str]:
@@ -63,8 +70,6 @@ def test_every_config_key_has_a_meaning():
 
 
 def test_a_finished_run_says_it_is_complete_quietly(tiny_root, tmp_path):
-    from tcc.training import loop
-
     overrides = [
         f"data.path={tiny_root}",
         "datasets=[tiny]",
@@ -79,10 +84,11 @@ def test_a_finished_run_says_it_is_complete_quietly(tiny_root, tmp_path):
         "eval.interval=0",
     ]
     logdir = str(tmp_path / "run")
-    cfg = config_lib.load(None, overrides)
-    cfg.logdir = logdir
-    loop.train(cfg)
     command = ["-m", "tcc.train", "--alsologtostderr", f"--logdir={logdir}"]
+    first = _run(command + [f"--config.{o}" for o in overrides])  # trains and saves a checkpoint
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "Saved checkpoint" in first.stderr
+    assert not [line for line in first.stderr.splitlines() if any(n in line for n in TF_NOISE)]
     result = _run(command + [f"--config.{o}" for o in overrides])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "is complete" in result.stderr and "--config.train.max_iters=2" in result.stderr
@@ -92,3 +98,18 @@ def test_a_finished_run_says_it_is_complete_quietly(tiny_root, tmp_path):
     conflict = _run(command + [f"--config.{o}" for o in overrides] + ["--config.seed=5"])
     assert conflict.returncode == 1
     assert conflict.stderr.count("different config") == 1
+
+
+def test_library_info_lines_are_filtered_but_their_warnings_and_ours_are_kept():
+    import logging
+
+    from tcc.console import LibraryInfoFilter
+
+    def record(path: str, level: int) -> logging.LogRecord:
+        return logging.LogRecord("absl", level, path, 1, "message", None, None)
+
+    keep = LibraryInfoFilter().filter
+    tf_file = os.path.join("site-packages", "tensorflow", "python", "checkpoint", "saver.py")
+    assert not keep(record(os.sep + tf_file, logging.INFO))
+    assert keep(record(os.sep + tf_file, logging.WARNING))
+    assert keep(record(os.path.join(REPO, "tcc", "training", "loop.py"), logging.INFO))
