@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tcc import config as config_lib  # noqa: E402
-from tcc.datasets import pipeline, records  # noqa: E402
+from tcc.datasets import data_root, pipeline, records  # noqa: E402
 from tcc.training import loop  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -51,7 +51,7 @@ def write_random_poses(root: str, num_videos: int = 32, seed: int = 0) -> str:
 def time_training(cfg, root: str, steps: int) -> float:
     """Steps/s of full training steps on pipeline batches, after one warm-up step."""
     strategy = tf.distribute.get_strategy()
-    dataset = pipeline.make_train_dataset(cfg, seed=0, root=root)
+    dataset = pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), seed=0, root=root)
     feature_dim = dataset.element_spec["frames"].shape[-1]
     model, _ = loop.build_model_and_optimizer(cfg, strategy, feature_dim)
     iterator = iter(dataset)
@@ -88,7 +88,7 @@ def main() -> None:
         cfg.data.path, cfg.datasets = root, [args.dataset]
         rows.append(_row("features: penn_action_joints (MLP 256-256)", cfg, root, feature_steps))
     cfg = config_lib.get_default_config()
-    root = pipeline.data_root(cfg)
+    root = data_root.resolve(cfg)
     rows.append(_row("pixels: default (small CNN, 64 px)", cfg, root, pixel_steps))
     if args.paper_pixels:
         cfg = config_lib.load_config_file(os.path.join(ROOT, "configs", "pouring.py"))

@@ -77,16 +77,18 @@ def worker(args: argparse.Namespace) -> None:
     import tensorflow as tf  # noqa: PLC0415
 
     from tcc import config as config_lib  # noqa: PLC0415
-    from tcc.datasets import pipeline  # noqa: PLC0415
+    from tcc.datasets import data_root, pipeline  # noqa: PLC0415
     from tcc.training import loop  # noqa: PLC0415
 
     cfg = config_lib.load(os.path.join(ROOT, args.config), args.set)
     cfg.seed = args.seed
     keras.utils.set_random_seed(cfg.seed)
-    root = pipeline.data_root(cfg)
+    root = data_root.resolve(cfg)
     cfg = loop.prepare_config(cfg, root)
     strategy = tf.distribute.get_strategy()
-    ds = pipeline.make_train_dataset(cfg, seed=cfg.seed, root=root)
+    ds = pipeline.make_train_dataset(
+        pipeline.InputOptions.from_config(cfg), seed=cfg.seed, root=root
+    )
     feature_dim = None
     if cfg.data.input_kind == "features":
         feature_dim = ds.element_spec["frames"].shape[-1]

@@ -21,14 +21,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import tensorflow as tf  # noqa: E402
 
 from tcc import config as config_lib  # noqa: E402
-from tcc.datasets import pipeline  # noqa: E402
+from tcc.datasets import data_root, pipeline  # noqa: E402
 from tcc.training import loop  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def _time_pipeline(cfg, root: str, batches: int) -> float:
-    it = iter(pipeline.make_train_dataset(cfg, seed=0, root=root))
+    it = iter(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), seed=0, root=root)
+    )
     next(it)
     start = time.perf_counter()
     for _ in range(batches):
@@ -39,7 +41,9 @@ def _time_pipeline(cfg, root: str, batches: int) -> float:
 def _time_training(cfg, root: str, steps: int) -> float:
     strategy = tf.distribute.get_strategy()
     model, _ = loop.build_model_and_optimizer(cfg, strategy)
-    it = iter(pipeline.make_train_dataset(cfg, seed=0, root=root))
+    it = iter(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), seed=0, root=root)
+    )
     step = tf.function(model.train_step)
     step(next(it))  # warm-up: trace and first run
     start = time.perf_counter()
@@ -55,7 +59,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     args = parser.parse_args()
     base = config_lib.get_default_config()
-    root = pipeline.data_root(base)
+    root = data_root.resolve(base)
     rows = []
     for name in args.configs.split(","):
         cfg = config_lib.load_config_file(os.path.join(ROOT, "configs", f"{name}.py"))

@@ -3,7 +3,7 @@
 The embedded synthetic pouring action as 12 detected 2D keypoints per frame (hand, container,
 spout, glass, liquid surface, stream end and two clutter points; x, y, visibility in pixels of a
 64 px frame, with detector noise, missing joints, dropouts and outliers), generated on first use
-and cached like the pixel dataset (tcc.datasets.synthetic_keypoints; docs/synthetic.md, section
+and cached like the pixel dataset (tcc.datasets.synthetic.keypoints; docs/synthetic.md, section
 "Keypoints").
 Needs no download, so it runs on a fresh clone. The pose settings mirror
 `configs/penn_action_joints.py` (visibility, centring, scaling, motion, MLP sequence embedder).
@@ -30,7 +30,7 @@ TCC's gap in tau is alignment across the two layouts: val videos of one layout a
 import os
 
 from tcc import config as config_lib
-from tcc.datasets.synthetic_keypoints import NUM_JOINTS
+from tcc.datasets.synthetic.keypoints import NUM_JOINTS
 
 
 def _penn_action_joints_config():

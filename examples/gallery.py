@@ -94,10 +94,10 @@ def main(argv: list[str]) -> None:
 
 def _query_labels(logdir: str, info: dict) -> np.ndarray:
     from tcc import config as config_lib
-    from tcc.datasets import pipeline, records
+    from tcc.datasets import data_root, records
 
     cfg = config_lib.load_saved(logdir)
-    for example in records.read_split(pipeline.data_root(cfg), info["dataset"], "val"):
+    for example in records.read_split(data_root.resolve(cfg), info["dataset"], "val"):
         if example["name"] == info["query"]:
             return np.asarray(example["frame_labels"])
     raise SystemExit(f"error: {info['query']} not found")

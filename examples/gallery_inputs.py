@@ -35,10 +35,10 @@ def write_inputs(logdir: str, output_dir: str) -> dict:
     """
     from tcc import config as config_lib
     from tcc.apps.cli_common import records_meta
-    from tcc.datasets import pipeline, records
+    from tcc.datasets import data_root, records
 
     cfg = config_lib.load_saved(logdir)
-    dataset, root = cfg.datasets[0], pipeline.data_root(cfg)
+    dataset, root = cfg.datasets[0], data_root.resolve(cfg)
     val = list(records.read_split(root, dataset, "val"))
     query, refs = val[0], val[1:4]
     fps = records_meta(root, dataset, "val")[0] or 10.0

@@ -64,13 +64,39 @@ def write_json(final: str | os.PathLike, data: Any, indent: int | None = 2) -> s
     return write_text(final, json.dumps(data, indent=indent, sort_keys=True) + "\n")
 
 
+def replace_directory(staged: str | os.PathLike, final: str | os.PathLike) -> str:
+    """Moves the complete folder `staged` to `final`, replacing an existing `final` whole.
+
+    An existing `final` is moved aside first and deleted only after the new folder is in place;
+    if the swap fails it is put back. For writers that stage several folders before committing
+    them (all-or-nothing over folders); a single folder is simpler with `directory`.
+
+    Returns:
+      `final`.
+    """
+    staged, final = os.fspath(staged), os.fspath(final)
+    old = None
+    if os.path.exists(final):
+        old = _staging_name(final, suffix=".old")
+        os.replace(final, old)
+    try:
+        os.replace(staged, final)
+    except OSError:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
 @contextlib.contextmanager
 def directory(final: str | os.PathLike) -> Iterator[str]:
     """Yields a fresh staging folder next to `final`; on success it replaces `final` whole.
 
     An existing `final` is moved aside first and deleted only after the new folder is in place;
-    if the swap fails it is put back. On an exception the staging folder is removed and `final`
-    is untouched.
+    if the swap fails it is put back (`replace_directory`). On an exception the staging folder is
+    removed and `final` is untouched.
     """
     final = os.fspath(final)
     os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
@@ -78,18 +104,7 @@ def directory(final: str | os.PathLike) -> Iterator[str]:
     os.makedirs(staging)
     try:
         yield staging
-        old = None
-        if os.path.exists(final):
-            old = _staging_name(final, suffix=".old")
-            os.replace(final, old)
-        try:
-            os.replace(staging, final)
-        except OSError:
-            if old is not None:
-                os.replace(old, final)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(staging, final)
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging, ignore_errors=True)

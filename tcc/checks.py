@@ -353,12 +353,12 @@ def preflight(cfg: ml_collections.ConfigDict) -> str:
     Also removes the leftovers of a killed run in `cfg.logdir` (`remove_leftovers`).
 
     Returns:
-      the records root (`tcc.datasets.pipeline.data_root`; the embedded data is made here).
+      the records root (`tcc.datasets.data_root.resolve`; the embedded data is made here).
     """
-    from tcc.datasets import pipeline  # noqa: PLC0415
+    from tcc.datasets import data_root  # noqa: PLC0415
 
     check_config(cfg)
-    root = pipeline.data_root(cfg)
+    root = data_root.resolve(cfg)
     if cfg.data.source == "records":
         check_training_data(cfg, root)
     remove_leftovers(cfg.logdir)
@@ -379,10 +379,10 @@ def load_run_config(logdir: str | None, overrides: list[str]):
 
 def check_eval_inputs(cfg, splits: list[str]) -> str:
     """`checks.check_config` and `checks.check_data` on `splits`; returns the records root."""
-    from tcc.datasets import pipeline  # noqa: PLC0415
+    from tcc.datasets import data_root  # noqa: PLC0415
 
     check_config(cfg)
-    root = pipeline.data_root(cfg)
+    root = data_root.resolve(cfg)
     if cfg.data.source == "records":
         check_data(cfg, root, splits)
     return root

@@ -43,7 +43,7 @@ def get_default_config() -> ConfigDict:
 
     c.data = ConfigDict()
     c.data.path = ""  # '' = the embedded synthetic dataset, generated on first use
-    c.data.source = "records"  # records | tfds (TFDS builders of tcc.datasets.tfds_builders)
+    c.data.source = "records"  # records | tfds (TFDS builders: tcc.datasets.sources.tfds_builders)
     c.data.tfds_data_dir = ""  # source=tfds: TFDS data_dir; '' = the TFDS default
     c.data.cache_dir = ""  # '' = $TCC_CACHE_DIR or ~/.cache/tcc
     c.data.synthetic_seed = 0

@@ -87,7 +87,6 @@ KNOWN_CIRCLES: list[list[str]] = [
         "tcc.extract_embeddings",
     ],
     ["tcc.config", "tcc.config_help"],
-    ["tcc.datasets.feature_io", "tcc.datasets.video_io"],
 ]
 
 

@@ -114,9 +114,9 @@ class AppContext:
     def root(self) -> str | None:
         """The records root, or None when neither --data_path nor --logdir gives one."""
         if self._root is None and (self.fv.data_path or self.cfg is not None):
-            from tcc.datasets import pipeline
+            from tcc.datasets import data_root
 
-            self._root = self.fv.data_path or pipeline.data_root(self.cfg)
+            self._root = self.fv.data_path or data_root.resolve(self.cfg)
         return self._root
 
     def embed_fn(self):
@@ -241,9 +241,9 @@ def _pending_from_records(ctx: AppContext, spec: str) -> list[dict]:
 
 
 def _pending_from_file(ctx: AppContext, spec: str) -> dict:
-    from tcc.datasets import video_io
+    from tcc.datasets.sources import own_videos, video_io
 
-    kind = video_io.source_kind(spec)
+    kind = own_videos.source_kind(spec)
     if kind is None:
         raise AppError(f"{spec}: not a video file ({', '.join(_VIDEO_EXTS)}) or a frame folder")
     if ctx.cfg is None:
@@ -255,7 +255,7 @@ def _pending_from_file(ctx: AppContext, spec: str) -> dict:
     options = video_io.FrameOptions(
         image_size=ctx.cfg.data.image_size, folder_fps=ctx.fv.folder_fps
     )
-    frames, fps = video_io.read_source(video_io.Source(name, spec, kind), options)
+    frames, fps = own_videos.read_source(own_videos.Source(name, spec, kind), options)
     return {
         "name": name,
         "video": frames,

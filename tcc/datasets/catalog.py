@@ -6,7 +6,8 @@ paper's Figure 4 names where it gives them (Pouring, Baseball Pitch) and otherwi
 from the key events that bound each phase ("start -> bar fully down", ...).
 
 Importers: `python -m tcc.datasets.penn_action` (Penn Action's original layout) and
-`python -m tcc.datasets.convert` (own videos); TFDS builders are in `tcc.datasets.tfds_builders`.
+`python -m tcc.datasets.convert` (own videos); TFDS builders are in
+`tcc.datasets.sources.tfds_builders`.
 """
 
 from __future__ import annotations

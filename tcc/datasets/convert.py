@@ -31,12 +31,14 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from tcc import errors
-from tcc.datasets import feature_io, records, video_io
+from tcc import atomic, errors
 from tcc.datasets import labels as labels_lib
+from tcc.datasets import metadata, records
 from tcc.datasets.labels import Annotation, LabelError
 from tcc.datasets.records import RecordError, VideoExample
-from tcc.datasets.video_io import FrameOptions, Source, VideoReadError
+from tcc.datasets.sources import own_videos, video_io
+from tcc.datasets.sources.own_videos import Source
+from tcc.datasets.sources.video_io import FrameOptions, VideoReadError
 from tcc.errors import UserError
 
 RESERVED = ("labels",)  # folders of input_dir that are not splits
@@ -140,7 +142,7 @@ def plan_own_videos(input_dir: str, name: str, splits: Sequence[str] | None = No
     owner: dict[str, str] = {}
     for split in _find_splits(input_dir, splits):
         split_dir = os.path.join(input_dir, split)
-        sources = video_io.find_sources(split_dir)
+        sources = own_videos.find_sources(split_dir)
         if not sources:
             raise ConversionError(
                 f"{split_dir}: empty split folder; add video files "
@@ -176,10 +178,10 @@ def check_plan(plan: DatasetPlan) -> None:
     """Validates what is known before decoding: frame folders not empty, labels fit their length,
     feature files not mixed with videos and of one width."""
     num_phases = len(plan.phase_names) if plan.phase_names else None
-    feature_io.check_sources([job.source for jobs in plan.splits.values() for job in jobs])
+    own_videos.check_sources([job.source for jobs in plan.splits.values() for job in jobs])
     for jobs in plan.splits.values():
         for job in jobs:
-            count = video_io.known_num_frames(job.source)
+            count = own_videos.known_num_frames(job.source)
             if count is not None and job.annotation is not None:
                 job.annotation.dense(count, num_phases)
 
@@ -194,7 +196,7 @@ def load_example(job: VideoJob, options: WriteOptions, phase_names=None) -> Vide
     Raises:
       VideoReadError, LabelError, ConversionError: naming the file and the problem.
     """
-    frames, fps = video_io.read_source(job.source, options.frames)
+    frames, fps = own_videos.read_source(job.source, options.frames)
     if len(frames) < MIN_FRAMES:
         raise ConversionError(
             f"{job.source.path}: {len(frames)} frame(s); a video needs >= {MIN_FRAMES} frames to "
@@ -353,6 +355,9 @@ def _write_plan(plan: DatasetPlan, staging: str, options: WriteOptions, bar) -> 
         )
     _write_json(os.path.join(staging, plan.name, "key_events.json"), key_events)
     _write_json(os.path.join(staging, plan.name, "phases.json"), plan.phase_names)
+    ids = set().union(*(s.phase_ids for s in summaries.values()))
+    meta = metadata.from_labels(max(ids, default=-1), plan.phase_names)
+    metadata.write(os.path.join(staging, plan.name), meta)
     return summaries
 
 
@@ -365,19 +370,19 @@ def _write_json(path: str, data: dict | list | None) -> None:
         text = "{\n" + body + "\n}\n"
     else:
         text = json.dumps(data) + "\n"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    atomic.write_text(path, text)
 
 
 def _commit(staged: str, final: str) -> None:
-    """Moves a staged dataset into place; replaces `final` whole only if it holds records."""
-    if not os.path.exists(final):
-        os.replace(staged, final)
-    elif glob.glob(os.path.join(final, "*.tfrecord")):  # --overwrite was checked in _prepare
-        trash = f"{staged}.old"
-        os.replace(final, trash)
-        os.replace(staged, final)
-        shutil.rmtree(trash, ignore_errors=True)
+    """Moves a staged dataset into place; replaces `final` whole only if it holds records.
+
+    Several datasets are staged together and committed one after the other once all are written
+    (all-or-nothing over datasets), hence `atomic.replace_directory` rather than
+    `atomic.directory`. A `final` folder without records (made by the user) keeps its other
+    files: the staged entries are moved into it.
+    """
+    if not os.path.exists(final) or glob.glob(os.path.join(final, "*.tfrecord")):
+        atomic.replace_directory(staged, final)  # --overwrite was checked in _prepare
     else:
         for entry in os.listdir(staged):
             os.replace(os.path.join(staged, entry), os.path.join(final, entry))

@@ -30,7 +30,7 @@ import scipy.io
 from absl import logging
 
 from tcc import errors
-from tcc.datasets import catalog, video_io
+from tcc.datasets import catalog
 from tcc.datasets import labels as labels_lib
 from tcc.datasets.convert import (
     BAD_INPUT_ERRORS,
@@ -45,7 +45,9 @@ from tcc.datasets.convert import (
     interrupted,
     write_datasets,
 )
-from tcc.datasets.video_io import FrameOptions, Source
+from tcc.datasets.sources import video_io
+from tcc.datasets.sources.own_videos import Source
+from tcc.datasets.sources.video_io import FrameOptions
 
 MODES = ("frames", "joints")
 

@@ -14,9 +14,9 @@ Training (`make_train_dataset`) yields, forever, the batch dict of DESIGN.md §B
 The context frames of timestep t are laid out timestep-major (`[t0 - s, t0, t1 - s, t1, ...]`), so
 `frames` reshapes to [B, T, num_steps, ...]. Sampling rules are in `tcc.datasets.sampling`, image
 augmentation in `tcc.datasets.augment`. Only the needed JPEGs are decoded (gathered, de-duplicated,
-then decoded). With several `cfg.datasets`, each batch holds videos of one dataset and the datasets
-are mixed across batches with equal probability. With `seed` given, the stream (order, frames,
-augmentation) is the same on every run; with `seed=None` it differs every run.
+then decoded). With several `options.datasets`, each batch holds videos of one dataset and the
+datasets are mixed across batches with equal probability. With `seed` given, the stream (order,
+frames, augmentation) is the same on every run; with `seed=None` it differs every run.
 
 Resume: with a seed, the stream is a function of (seed, position) alone. Epoch e of a dataset is
 its records shuffled with a seed made from (seed, e); element i is sampled and augmented with a
@@ -27,6 +27,10 @@ there, so a resumed training sees the batches an uninterrupted one would have se
 
 Evaluation (`make_eval_dataset`) yields, for every video of one split in file order, chunks of every
 k-th frame of the whole video with fixed shapes (see its docstring).
+
+Both take an `InputOptions` (`InputOptions.from_config(cfg)`, `tcc.datasets.input_options`) and
+only read: the records root is `root` or `options.path`; the embedded data is made beforehand by
+the entry points (`tcc.datasets.data_root.resolve`).
 """
 
 from __future__ import annotations
@@ -35,49 +39,23 @@ import dataclasses
 import random
 from collections.abc import Sequence
 
-import ml_collections
 import tensorflow as tf
 
-from tcc.datasets import augment, records, sampling
+from tcc.datasets import augment, pose, records, sampling
+from tcc.datasets.input_options import InputOptions
+
+__all__ = ["InputOptions", "feature_transform", "make_eval_dataset", "make_train_dataset"]
 
 AUTOTUNE = tf.data.AUTOTUNE
 _KINDS = ("frames", "features")
 _SOURCES = ("records", "tfds")
 
 
-def data_root(cfg: ml_collections.ConfigDict) -> str:
-    """The records root: `cfg.data.path`, else the embedded dataset (generated on first use).
-
-    The embedded dataset is the keypoint version (`tcc.datasets.synthetic_keypoints`) when
-    `cfg.datasets` is `["synthetic_pouring_joints"]`, else the pixel one.
-    """
-    if cfg.data.path:
-        return cfg.data.path
-    from tcc.datasets import synthetic, synthetic_keypoints  # lazy: only for the embedded data
-
-    if list(cfg.datasets) == [synthetic_keypoints.DATASET_NAME]:
-        return synthetic_keypoints.ensure_embedded_keypoints(
-            cache_dir=cfg.data.cache_dir or None,
-            seed=cfg.data.synthetic_seed,
-            num_train=cfg.data.synthetic_num_train,
-            num_val=cfg.data.synthetic_num_val,
-            image_size=cfg.data.image_size,
-        )
-    return synthetic.ensure_embedded_dataset(
-        cache_dir=cfg.data.cache_dir or None,
-        seed=cfg.data.synthetic_seed,
-        image_size=cfg.data.image_size,
-        num_train=cfg.data.synthetic_num_train,
-        num_val=cfg.data.synthetic_num_val,
-    )
-
-
 def feature_transform(
     features: tf.Tensor,
     training: bool,
     seed: tf.Tensor,
-    options: ml_collections.ConfigDict | None = None,
-    frame_stride: int = 1,
+    options: pose.PoseOptions | None = None,
 ) -> tf.Tensor:
     """Per-video feature / pose preprocessing, `tcc.datasets.pose.transform` (docs/poses.md).
 
@@ -88,23 +66,18 @@ def feature_transform(
       features: float32 [L, F], all frames of one video.
       training: True in training mode (random augmentation such as flips allowed).
       seed: int64 [2] stateless per-video seed.
-      options: `cfg.pose`; None = the identity.
-      frame_stride: `data.frame_stride`, the motion stride when `pose.motion_stride` is 0.
+      options: `InputOptions.pose`; None = the identity.
 
     Returns:
       float32 [L, F'] (F' may differ from F).
     """
     if options is None:
         return features
-    from tcc.datasets import pose  # lazy: only feature pipelines need it
-
-    return pose.transform(
-        features, pose.PoseOptions.from_config(options, frame_stride), training, seed
-    )
+    return pose.transform(features, options, training, seed)
 
 
-def _parallel(cfg: ml_collections.ConfigDict) -> int:
-    n = int(cfg.data.num_parallel_calls)
+def _parallel(options: InputOptions) -> int:
+    n = options.num_parallel_calls
     return AUTOTUNE if n < 0 else max(1, n)
 
 
@@ -113,25 +86,27 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"data.input_kind must be one of {_KINDS}; received input_kind={kind!r}")
 
 
-def _use_tfds(cfg: ml_collections.ConfigDict) -> bool:
-    """True when `cfg.data.source` is 'tfds' (only with input_kind 'frames'); checks the value."""
-    source = cfg.data.get("source", "records")
+def _use_tfds(options: InputOptions) -> bool:
+    """True when `options.source` is 'tfds' (only with input_kind 'frames'); checks the value."""
+    source = options.source
     if source not in _SOURCES:
         raise ValueError(f"data.source must be one of {_SOURCES}; received source={source!r}")
-    if source == "tfds" and cfg.data.input_kind != "frames":
+    if source == "tfds" and options.input_kind != "frames":
         raise ValueError(
-            "data.source='tfds' reads the JPEG videos of tcc.datasets.tfds_builders, so it needs "
-            "data.input_kind='frames'; read feature datasets from records (data.source='records')."
-            f" Received: input_kind={cfg.data.input_kind!r}"
+            "data.source='tfds' reads the JPEG videos of tcc.datasets.sources.tfds_builders, so "
+            "it needs data.input_kind='frames'; read feature datasets from records "
+            "(data.source='records')."
+            f" Received: input_kind={options.input_kind!r}"
         )
     return source == "tfds"
 
 
-def _tfds_examples(cfg, name: str, split: str, context) -> tf.data.Dataset:
-    """Parsed videos of one TFDS split (`tcc.datasets.tfds_source`), sharded by `context`."""
-    from tcc.datasets import tfds_source  # lazy: tensorflow_datasets only when source='tfds'
+def _tfds_examples(options: InputOptions, name: str, split: str, context) -> tf.data.Dataset:
+    """Parsed videos of one TFDS split (`sources.tfds_source`), sharded by `context`."""
+    # lazy: tensorflow_datasets only when source='tfds'
+    from tcc.datasets.sources import tfds_source
 
-    return tfds_source.tfds_examples(name, split, cfg.data.tfds_data_dir or None, context)
+    return tfds_source.tfds_examples(name, split, options.tfds_data_dir or None, context)
 
 
 def _peek_records(files: list[str], kind: str) -> int:
@@ -166,23 +141,22 @@ def _count(ds: tf.data.Dataset) -> int:
 def _gather_inputs(
     parsed: dict,
     indices: tf.Tensor,
-    cfg: ml_collections.ConfigDict,
+    options: InputOptions,
     training: bool,
     seed: tf.Tensor,
 ) -> tf.Tensor:
     """The model input rows for frame `indices` [N]: images [N, S, S, 3] in [-1, 1] or [N, F']."""
-    if cfg.data.input_kind == "features":
+    if options.input_kind == "features":
         return tf.gather(parsed["features"], indices)
-    images, positions = augment.decode_frames(parsed["video"], indices, cfg.data.image_size)
+    images, positions = augment.decode_frames(parsed["video"], indices, options.image_size)
     if training:
-        options = augment.AugmentOptions.from_config(cfg.augmentation)
-        images = augment.augment_frames(images, seed, options)
+        images = augment.augment_frames(images, seed, options.augment)
     return tf.gather(augment.to_model_range(images), positions)
 
 
 def _parse(
     serialized: tf.Tensor,
-    cfg: ml_collections.ConfigDict,
+    options: InputOptions,
     num_features: int,
     training: bool,
     seed: tf.Tensor,
@@ -193,12 +167,10 @@ def _parse(
     """
     if isinstance(serialized, dict):
         return serialized
-    parsed = records.parse_example(serialized, kind=cfg.data.input_kind)
-    if cfg.data.input_kind == "features":
+    parsed = records.parse_example(serialized, kind=options.input_kind)
+    if options.input_kind == "features":
         feats = tf.ensure_shape(parsed["features"], [None, num_features])
-        parsed["features"] = feature_transform(
-            feats, training, seed, cfg.get("pose"), cfg.data.frame_stride
-        )
+        parsed["features"] = feature_transform(feats, training, seed, options.pose)
     return parsed
 
 
@@ -206,7 +178,7 @@ def _parse(
 class _TrainSpec:
     """What every per-dataset training stream shares."""
 
-    cfg: ml_collections.ConfigDict
+    options: InputOptions
     split: str
     root: str
     batch_size: int
@@ -217,22 +189,22 @@ class _TrainSpec:
 
 def _train_element(serialized, index, spec: _TrainSpec, num_features: int, base: int) -> dict:
     """One training example from one serialised video; see the module doc for the keys."""
-    cfg = spec.cfg
+    options = spec.options
     key = tf.stack([tf.constant(base, tf.int64), tf.cast(index, tf.int64)])
     seed_steps, seed_aug, seed_feat = tf.unstack(tf.random.experimental.stateless_split(key, 3))
-    parsed = _parse(serialized, cfg, num_features, spec.augment, seed_feat)
+    parsed = _parse(serialized, options, num_features, spec.augment, seed_feat)
     seq_len = parsed["len"]
     steps = sampling.sample_steps(
-        cfg.data.sampling_strategy,
+        options.sampling_strategy,
         seq_len,
-        cfg.train.num_frames,
+        options.num_frames,
         seed_steps,
-        stride=cfg.data.stride,
-        random_offset=cfg.data.random_offset,
+        stride=options.stride,
+        random_offset=options.random_offset,
     )
-    ctx = sampling.context_steps(steps, seq_len, cfg.data.num_steps, cfg.data.frame_stride)
+    ctx = sampling.context_steps(steps, seq_len, options.num_steps, options.frame_stride)
     return {
-        "frames": _gather_inputs(parsed, ctx, cfg, spec.augment, seed_aug),
+        "frames": _gather_inputs(parsed, ctx, options, spec.augment, seed_aug),
         "steps": steps,
         "seq_lens": seq_len,
         "frame_labels": tf.gather(parsed["frame_labels"], steps),
@@ -288,18 +260,18 @@ def _dataset_stream(
 
     `start_batch`: batches of this stream already consumed; the stream continues after them.
     """
-    cfg = spec.cfg
-    if _use_tfds(cfg):
-        num_features, ds = 0, _tfds_examples(cfg, name, spec.split, spec.input_context)
+    options = spec.options
+    if _use_tfds(options):
+        num_features, ds = 0, _tfds_examples(options, name, spec.split, spec.input_context)
     else:
         files = records.split_files(spec.root, name, spec.split)
-        num_features = _peek_records(files, cfg.data.input_kind)
+        num_features = _peek_records(files, options.input_kind)
         ds = _sharded_records(files, spec.input_context)
-    fraction = float(cfg.data.per_dataset_fraction)
+    fraction = options.per_dataset_fraction
     count = None
     if fraction < 1.0:  # the first videos in record order, as the original (0 = one video)
         ds = ds.take(max(1, int(fraction * _count(ds))))
-    buffer = int(cfg.data.shuffle_queue_size)
+    buffer = options.shuffle_queue_size
     position = int(start_batch) * spec.batch_size  # videos of this stream already consumed
     if buffer <= 0 or position > 0:
         count = _count(ds)
@@ -316,7 +288,7 @@ def _dataset_stream(
     ds = tf.data.Dataset.zip(ds, tf.data.Dataset.counter(position))
     ds = ds.map(
         lambda s, i: _train_element(s, i, spec, num_features, base),
-        num_parallel_calls=_parallel(cfg),
+        num_parallel_calls=_parallel(options),
         deterministic=seeded,
     )
     return ds.batch(spec.batch_size, drop_remainder=True)
@@ -348,8 +320,21 @@ def _batches_per_source(seed: int | None, num_datasets: int, num_batches: int) -
     return [int(c) for c in counts.numpy()]
 
 
+def _records_root(options: InputOptions, root: str | None) -> str:
+    """`root`, else `options.path`; "" for TFDS. The pipeline never generates data."""
+    if _use_tfds(options):
+        return ""
+    root = root or options.path
+    if not root:
+        raise ValueError(
+            "no records root: pass root= (the embedded data's root is "
+            "tcc.datasets.data_root.resolve(cfg), which generates it) or set data.path"
+        )
+    return root
+
+
 def make_train_dataset(
-    cfg: ml_collections.ConfigDict,
+    options: InputOptions,
     split: str = "train",
     batch_size: int | None = None,
     input_context: tf.distribute.InputContext | None = None,
@@ -362,14 +347,14 @@ def make_train_dataset(
     """Infinite training batches mixed over the datasets (one dataset per batch).
 
     Args:
-      cfg: the full config (`datasets`, `data.*`, `augmentation.*`, `train.*`, `pose`).
+      options: the pipeline's options (`InputOptions.from_config(cfg)`).
       split: records (or TFDS, with `data.source="tfds"`) split to read.
-      batch_size: videos per batch B (per replica under a strategy); default `cfg.train.batch_size`.
+      batch_size: videos per batch B (per replica under a strategy); default `options.batch_size`.
       input_context: from `strategy.distribute_datasets_from_function`; shards the records by input
         pipeline (by file when there are enough files, else by record).
       seed: makes order, sampling and augmentation reproducible; None = different every run.
-      root: records root; default `data_root(cfg)`.
-      datasets: dataset names; default `cfg.datasets`. Mixed with equal probability per batch.
+      root: records root; default `options.path` (required when that is empty, except for TFDS).
+      datasets: dataset names; default `options.datasets`. Mixed with equal probability per batch.
       augment: False turns off image augmentation (and passes `training=False` to
         `feature_transform`), e.g. to compute the training loss on val batches; the frames are
         still sampled at random.
@@ -382,15 +367,15 @@ def make_train_dataset(
       [B, T*num_steps, F], steps [B, T], seq_lens [B], frame_labels [B, T], seq_labels [B],
       names [B].
     """
-    _check_kind(cfg.data.input_kind)
-    names = list(cfg.datasets if datasets is None else datasets)
+    _check_kind(options.input_kind)
+    names = list(options.datasets if datasets is None else datasets)
     if not names:
         raise ValueError(f"no dataset to read: name at least one. Received: datasets={names}")
     spec = _TrainSpec(
-        cfg=cfg,
+        options=options,
         split=split,
-        root=root or ("" if _use_tfds(cfg) else data_root(cfg)),
-        batch_size=int(batch_size or cfg.train.batch_size),
+        root=_records_root(options, root),
+        batch_size=int(batch_size or options.batch_size),
         input_context=input_context,
         seed=seed,
         augment=augment,
@@ -416,16 +401,18 @@ def make_train_dataset(
             lambda b: _batch_sources(seed, len(streams), b)
         )
         ds = tf.data.Dataset.choose_from_datasets(streams, sources)
-    return ds.prefetch(max(1, int(cfg.data.num_prefetch_batches)))
+    return ds.prefetch(max(1, options.num_prefetch_batches))
 
 
-def _eval_element(parsed: dict, chunk: tf.Tensor, cfg, stride: int, chunk_size: int) -> dict:
+def _eval_element(
+    parsed: dict, chunk: tf.Tensor, options: InputOptions, stride: int, chunk_size: int
+) -> dict:
     """One fixed-shape chunk of one video (keys as in `make_eval_dataset`, without batch dim)."""
     seq_len = parsed["len"]
     steps, valid = sampling.chunk_steps(seq_len, chunk, stride, chunk_size)
-    ctx = sampling.context_steps(steps, seq_len, cfg.data.num_steps, cfg.data.frame_stride)
+    ctx = sampling.context_steps(steps, seq_len, options.num_steps, options.frame_stride)
     return {
-        "frames": _gather_inputs(parsed, ctx, cfg, False, tf.zeros([2], tf.int64)),
+        "frames": _gather_inputs(parsed, ctx, options, False, tf.zeros([2], tf.int64)),
         "steps": steps,
         "valid": valid,
         "frame_labels": tf.gather(parsed["frame_labels"], steps),
@@ -438,7 +425,7 @@ def _eval_element(parsed: dict, chunk: tf.Tensor, cfg, stride: int, chunk_size: 
 
 
 def make_eval_dataset(
-    cfg: ml_collections.ConfigDict,
+    options: InputOptions,
     dataset: str,
     split: str,
     stride: int | None = None,
@@ -452,12 +439,12 @@ def make_eval_dataset(
     video's chunks gives `0, k, 2k, ...` up to L - 1, each exactly once.
 
     Args:
-      cfg: the full config (`data.*`, `eval.num_frames`, `pose`).
+      options: the pipeline's options (`InputOptions.from_config(cfg)`).
       dataset: dataset name under the records root, or a TFDS builder name (`data.source="tfds"`).
       split: records split.
-      stride: k; default `cfg.data.sample_all_stride`.
-      chunk_size: C timesteps per chunk; default `cfg.eval.num_frames`.
-      root: records root; default `data_root(cfg)`.
+      stride: k; default `options.sample_all_stride`.
+      chunk_size: C timesteps per chunk; default `options.eval_num_frames`.
+      root: records root; default `options.path` (required when that is empty, except for TFDS).
 
     Returns:
       A `tf.data.Dataset` of dicts: `frames` float32 [1, C*num_steps, S, S, 3] in [-1, 1] (or
@@ -465,25 +452,25 @@ def make_eval_dataset(
       [1, C], `frame_labels` int32 [1, C], `seq_lens` int32 [1], `seq_labels` int32 [1], `names`
       string [1], `chunk_index` int32 [1], `num_chunks` int32 [1].
     """
-    _check_kind(cfg.data.input_kind)
-    root = root or ("" if _use_tfds(cfg) else data_root(cfg))
-    stride = int(stride or cfg.data.sample_all_stride)
-    chunk_size = int(chunk_size or cfg.eval.num_frames)
+    _check_kind(options.input_kind)
+    root = _records_root(options, root)
+    stride = int(stride or options.sample_all_stride)
+    chunk_size = int(chunk_size or options.eval_num_frames)
     if stride < 1 or chunk_size < 1:
         raise ValueError(
             f"eval stride and chunk_size must be >= 1; received stride={stride}, "
             f"chunk_size={chunk_size}"
         )
-    if _use_tfds(cfg):
-        num_features, ds = 0, _tfds_examples(cfg, dataset, split, None)
+    if _use_tfds(options):
+        num_features, ds = 0, _tfds_examples(options, dataset, split, None)
     else:
         files = records.split_files(root, dataset, split)
-        num_features = _peek_records(files, cfg.data.input_kind)
+        num_features = _peek_records(files, options.input_kind)
         ds = tf.data.TFRecordDataset(files)
     no_seed = tf.zeros([2], tf.int64)
     ds = ds.map(
-        lambda s: _parse(s, cfg, num_features, False, no_seed),
-        num_parallel_calls=_parallel(cfg),
+        lambda s: _parse(s, options, num_features, False, no_seed),
+        num_parallel_calls=_parallel(options),
         deterministic=True,
     )
     ds = ds.flat_map(
@@ -494,8 +481,8 @@ def make_eval_dataset(
         )
     )
     ds = ds.map(
-        lambda c, p: _eval_element(p, c, cfg, stride, chunk_size),
-        num_parallel_calls=_parallel(cfg),
+        lambda c, p: _eval_element(p, c, options, stride, chunk_size),
+        num_parallel_calls=_parallel(options),
         deterministic=True,
     )
-    return ds.batch(1, drop_remainder=True).prefetch(max(1, int(cfg.data.num_prefetch_batches)))
+    return ds.batch(1, drop_remainder=True).prefetch(max(1, options.num_prefetch_batches))

@@ -21,17 +21,17 @@ Files are `<root>/<dataset>/<split>-00000-of-00004.tfrecord`; the original namin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import os
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from tcc import errors
+from tcc import atomic, errors
 from tcc.errors import UserError
 
 
@@ -156,7 +156,7 @@ def write_split(
 ) -> list[str]:
     """Writes the videos of one split, round-robin over shards, atomically.
 
-    Every shard is written under a temporary name and renamed only after all shards are complete,
+    Every shard is staged by `tcc.atomic.path` and renamed only after all shards are complete,
     so an interrupted or failed write leaves no partial `.tfrecord` files behind. Existing shards of
     the same split are replaced.
 
@@ -165,29 +165,20 @@ def write_split(
     """
     if num_shards < 1:
         raise ValueError(f"num_shards must be >= 1; received num_shards={num_shards}")
-    out_dir = os.path.join(root, dataset)
-    os.makedirs(out_dir, exist_ok=True)
+    os.makedirs(os.path.join(root, dataset), exist_ok=True)
     finals = [shard_path(root, dataset, split, i, num_shards) for i in range(num_shards)]
-    tag = uuid.uuid4().hex[:8]
-    temps = [f"{p}.tmp-{tag}" for p in finals]
-    writers = [tf.io.TFRecordWriter(p) for p in temps]
-    try:
-        for i, example in enumerate(examples):
-            writers[i % num_shards].write(serialize_example(example, jpeg_quality))
-    except BaseException:
-        for w in writers:
-            w.close()
-        for p in temps:
-            if os.path.exists(p):
-                os.remove(p)
-        raise
-    for w in writers:
-        w.close()
-    for old in split_files(root, dataset, split, must_exist=False):
-        if old not in finals:
-            os.remove(old)
-    for tmp, final in zip(temps, finals, strict=True):
-        os.replace(tmp, final)
+    with contextlib.ExitStack() as staged:  # on exit: every shard renamed, or every temp removed
+        temps = [staged.enter_context(atomic.path(p)) for p in finals]
+        writers = [tf.io.TFRecordWriter(p) for p in temps]
+        try:
+            for i, example in enumerate(examples):
+                writers[i % num_shards].write(serialize_example(example, jpeg_quality))
+        finally:
+            for w in writers:
+                w.close()
+        for old in split_files(root, dataset, split, must_exist=False):
+            if old not in finals:
+                os.remove(old)
     return finals
 
 

@@ -78,14 +78,16 @@ def embed_split(
       dataset: dataset name.
       split: split name ('train', 'val', ...).
       stride: every k-th frame; default `cfg.data.sample_all_stride`.
-      root: records root; default `pipeline.data_root(cfg)`.
+      root: records root; default `cfg.data.path`.
       max_videos: stop after this many videos (None = all).
       log: log a line with the count and the rate.
 
     Returns:
       An `EmbeddedSplit` with one entry per video.
     """
-    ds = pipeline.make_eval_dataset(cfg, dataset, split, stride=stride, root=root)
+    ds = pipeline.make_eval_dataset(
+        pipeline.InputOptions.from_config(cfg), dataset, split, stride=stride, root=root
+    )
     out = EmbeddedSplit(dataset, split, [], [], [], [], [])
     parts: dict[str, list] = {"embs": [], "labels": [], "steps": []}
     start, frames_done = time.perf_counter(), 0

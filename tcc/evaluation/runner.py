@@ -43,7 +43,9 @@ def restore_model(cfg: ml_collections.ConfigDict, checkpoint_path: str, root: st
 
     feature_dim = None
     if cfg.data.input_kind == "features":
-        spec = pipeline.make_eval_dataset(cfg, cfg.datasets[0], "val", root=root).element_spec
+        spec = pipeline.make_eval_dataset(
+            pipeline.InputOptions.from_config(cfg), cfg.datasets[0], "val", root=root
+        ).element_spec
         feature_dim = spec["frames"].shape[-1]
     model = build_algorithm(cfg)
     model.build_with_dummy_batch(cfg.train.num_frames, feature_dim=feature_dim)
@@ -98,9 +100,9 @@ def evaluate_checkpoint(
     Returns:
       The records written: `{"step", "dataset", "split", "metrics"}`.
     """
-    from tcc.datasets import pipeline
+    from tcc.datasets import data_root
 
-    root = root or pipeline.data_root(cfg)
+    root = root or data_root.resolve(cfg)
     step = checkpoint_step(checkpoint_path)
     model = restore_model(cfg, checkpoint_path, root)
     embed_fn = embed_lib.model_embed_fn(model)

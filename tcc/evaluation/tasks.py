@@ -119,7 +119,7 @@ def algo_loss_task(ctx: EvalContext) -> dict[str, float]:
         raise ValueError("algo_loss needs the model; it is only available from tcc.evaluate")
     cfg = ctx.cfg
     ds = pipeline.make_train_dataset(
-        cfg,
+        pipeline.InputOptions.from_config(cfg),
         split=ctx.val.split,
         batch_size=cfg.train.batch_size,
         seed=cfg.seed,

@@ -90,13 +90,13 @@ def _output_dir() -> str:
 def _check_base(name: str) -> None:
     """`checks.check_config` and the training-data checks on the experiment's base config."""
     from tcc import checks
-    from tcc.datasets import pipeline
+    from tcc.datasets import data_root
     from tcc.experiments import presets
 
     base = presets.experiment_config(name, FLAGS.preset, FLAGS.config, _OVERRIDES)
     checks.check_config(base)
     if base.data.source == "records":
-        checks.check_training_data(base, pipeline.data_root(base))
+        checks.check_training_data(base, data_root.resolve(base))
 
 
 def _run_experiment(name: str, command: str) -> list[str]:

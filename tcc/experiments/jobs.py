@@ -131,9 +131,9 @@ def count_train_videos(cfg: ml_collections.ConfigDict, root: str) -> int:
 
 def _label_fraction(cfg: ml_collections.ConfigDict, k: int) -> float:
     """The fraction of training videos that selects exactly the first k (floor(f * N) = k)."""
-    from tcc.datasets import pipeline
+    from tcc.datasets import data_root
 
-    n = count_train_videos(cfg, pipeline.data_root(cfg))
+    n = count_train_videos(cfg, data_root.resolve(cfg))
     if k > n:
         raise ValueError(
             f"cannot label {k} videos: the train split has {n}. Lower "
@@ -222,10 +222,10 @@ def prepare(job: Job, reuse: bool = True) -> None:
     With `reuse`, a job with no checkpoint of its own adopts the checkpoints of an identical
     finished run of another experiment (`find_trained`), so that it only evaluates.
     """
-    from tcc.datasets import pipeline
+    from tcc.datasets import data_root
     from tcc.training import checkpoints, loop
 
-    root = pipeline.data_root(job.cfg)
+    root = data_root.resolve(job.cfg)
     loop.prepare_config(job.cfg, root)  # before the resume check, so a resumed run compares equal
     checkpoints.check_resumable_config(job.cfg, job.logdir)
     if reuse and checkpoints.latest_checkpoint(job.logdir) is None:
@@ -245,12 +245,12 @@ def execute(job: Job) -> dict:
     """Trains (or resumes) and evaluates one job; writes and returns its `final_metrics.json`."""
     import keras
 
-    from tcc.datasets import pipeline
+    from tcc.datasets import data_root
     from tcc.evaluation import runner as eval_runner
     from tcc.training import checkpoints, loop
 
     start = time.perf_counter()
-    root = pipeline.data_root(job.cfg)
+    root = data_root.resolve(job.cfg)
     trained = loop.train(job.cfg)
     path = checkpoints.latest_checkpoint(job.logdir)
     records = eval_runner.evaluate_checkpoint(job.cfg, job.logdir, path, root)

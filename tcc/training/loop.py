@@ -36,7 +36,7 @@ from absl import logging
 from tcc import checks
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
-from tcc.datasets import pipeline, records
+from tcc.datasets import metadata, pipeline
 from tcc.training import checkpoints, divergence, progress, summaries, validation, workers
 from tcc.training.optimizers import build_optimizer
 from tcc.training.precision import set_precision
@@ -95,27 +95,12 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
-def count_phases(cfg: ml_collections.ConfigDict, root: str) -> int:
-    """The number of phase classes in the training split of `cfg.datasets` (max id + 1)."""
-    top = -1
-    for name in cfg.datasets:
-        for video in records.read_split(
-            root, name, "train", decode=False, kind=cfg.data.input_kind
-        ):
-            if len(video["frame_labels"]):
-                top = max(top, int(video["frame_labels"].max()))
-    if top < 1:
-        raise ValueError(
-            f"supervised training needs phase labels, but the train split of {list(cfg.datasets)} "
-            f"under {root} has none; label the videos (see docs/data.md) or pick another algo"
-        )
-    return top + 1
-
-
 def prepare_config(cfg: ml_collections.ConfigDict, root: str) -> ml_collections.ConfigDict:
     """Fills values the data decides (the number of phases for the supervised baseline)."""
     if cfg.training_algo == "supervised" and cfg.classification.num_classes == 0:
-        cfg.classification.num_classes = count_phases(cfg, root)
+        cfg.classification.num_classes = metadata.num_phases(
+            root, cfg.datasets, cfg.data.input_kind
+        )
     return cfg
 
 
@@ -181,7 +166,9 @@ def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
         config_lib.save(cfg, logdir)
     feature_dim = None
     if cfg.data.input_kind == "features":
-        local = pipeline.make_train_dataset(cfg, batch_size=1, seed=cfg.seed, root=root)
+        local = pipeline.make_train_dataset(
+            pipeline.InputOptions.from_config(cfg), batch_size=1, seed=cfg.seed, root=root
+        )
         feature_dim = local.element_spec["frames"].shape[-1]
     model, optimizer = build_model_and_optimizer(cfg, strategy, feature_dim)
     ckpt = checkpoints.Checkpointer(
@@ -191,7 +178,7 @@ def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
     # The input stream continues where it was at `start` (each pipeline serves its replicas).
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: pipeline.make_train_dataset(
-            cfg,
+            pipeline.InputOptions.from_config(cfg),
             batch_size=ctx.get_per_replica_batch_size(global_batch),
             input_context=ctx,
             seed=cfg.seed,
@@ -326,7 +313,10 @@ class _Run:
     def _visualize(self, step: int) -> None:
         if self._viz_iter is None:
             viz = pipeline.make_train_dataset(
-                self.cfg, batch_size=2, seed=self.cfg.seed + 1, root=self.root
+                pipeline.InputOptions.from_config(self.cfg),
+                batch_size=2,
+                seed=self.cfg.seed + 1,
+                root=self.root,
             )
             self._viz_iter = iter(viz)
         batch = next(self._viz_iter)

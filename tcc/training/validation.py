@@ -138,7 +138,11 @@ def collect_chunks(
     """Reads the eval chunks (`pipeline.make_eval_dataset`, stride `eval.interval_stride`) of the
     first `max_videos` videos of a split."""
     ds = pipeline.make_eval_dataset(
-        cfg, dataset, split, stride=int(cfg.eval.interval_stride), root=root
+        pipeline.InputOptions.from_config(cfg),
+        dataset,
+        split,
+        stride=int(cfg.eval.interval_stride),
+        root=root,
     )
     parts: dict[str, list] = {"inputs": [], "valid": [], "labels": [], "video": []}
     names: list[str] = []
@@ -205,7 +209,7 @@ class Validator:
             else:
                 self._skip(dataset, "phase classification: the val videos have no labels")
             ds = pipeline.make_train_dataset(
-                cfg,
+                pipeline.InputOptions.from_config(cfg),
                 split="val",
                 seed=cfg.seed,
                 root=self.root,

@@ -11,11 +11,11 @@ import pytest
 import tensorflow as tf
 from conftest import SUBPROCESS_TIMEOUT
 
-from tcc.datasets import convert, records
+from tcc.datasets import convert, metadata, records
 from tcc.datasets.convert import ConversionError, WriteOptions
 from tcc.datasets.labels import LabelError
 from tcc.datasets.records import RecordError, VideoExample
-from tcc.datasets.video_io import FrameOptions, VideoReadError
+from tcc.datasets.sources.video_io import FrameOptions, VideoReadError
 
 VALUES_A = [20 * i + 10 for i in range(12)]  # grey level of frame i of clip_a.mp4
 VALUES_B = [25 * i + 5 for i in range(10)]  # grey level of frame i of clip_b/<i+1>.jpg
@@ -85,6 +85,7 @@ def test_convert_mp4_and_frame_folder_with_per_frame_labels(tmp_path):
     assert summary["train"].phase_ids == {0, 1, 2} and summary["val"].labelled == 0
     events = json.loads((tmp_path / "out" / "demo" / "key_events.json").read_text())
     assert events == {"clip_a": [4, 9], "clip_b": [3]}
+    assert metadata.read(str(tmp_path / "out"), "demo") == metadata.DatasetMetadata(3, None)
 
 
 def test_convert_key_events_give_dense_phases_and_phase_names(tmp_path):
@@ -100,6 +101,7 @@ def test_convert_key_events_give_dense_phases_and_phase_names(tmp_path):
     raw = tf.train.SequenceExample.FromString(next(iter(tf.data.TFRecordDataset(path))).numpy())
     assert list(raw.context.feature["phase_names"].bytes_list.value) == [b"x", b"y", b"z"]
     assert json.loads((tmp_path / "out" / "demo" / "phases.json").read_text()) == ["x", "y", "z"]
+    assert metadata.read(str(tmp_path / "out"), "demo").phase_names == ["x", "y", "z"]
 
 
 def test_convert_without_labels_writes_unlabelled_videos(tmp_path):
@@ -108,6 +110,7 @@ def test_convert_without_labels_writes_unlabelled_videos(tmp_path):
     assert all(np.all(ex["frame_labels"] == -1) for ex in _read(tmp_path / "out").values())
     assert summary["train"].labelled == 0 and not summary["train"].phase_ids
     assert not (tmp_path / "out" / "demo" / "key_events.json").exists()
+    assert metadata.read(str(tmp_path / "out"), "demo").num_phases == 0
 
 
 def test_fps_resampling_changes_frame_count_and_labels_with_one_mapping(tmp_path):

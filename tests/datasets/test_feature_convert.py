@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import scipy.io
 
-from tcc.datasets import convert, feature_io, penn_action, records
-from tcc.datasets.feature_io import FeatureFileError
+from tcc.datasets import convert, penn_action, records
 from tcc.datasets.labels import LabelError
 from tcc.datasets.records import VideoExample
+from tcc.datasets.sources import feature_io
+from tcc.datasets.sources.feature_io import FeatureFileError
 
 NAN = np.nan
 

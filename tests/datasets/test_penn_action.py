@@ -12,7 +12,7 @@ from absl import flags
 from tcc.datasets import penn_action, records
 from tcc.datasets.convert import ConversionError, WriteOptions
 from tcc.datasets.labels import LabelError
-from tcc.datasets.video_io import FrameOptions
+from tcc.datasets.sources.video_io import FrameOptions
 
 SMALL = WriteOptions(FrameOptions(image_size=8))
 # video id -> (Penn Action action string, train flag, number of frames)

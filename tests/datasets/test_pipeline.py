@@ -4,6 +4,8 @@ Frame i of every test video is a constant grey image of level 40 + 6 i, so the f
 decoded can be read back from the pixels after JPEG; frame labels are i mod 4.
 """
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -82,7 +84,13 @@ def _context(steps, seq_len, num_steps=2, stride=3):
 
 
 def test_train_batch_has_the_contract_keys_shapes_and_dtypes(root):
-    batch = next(iter(pipeline.make_train_dataset(_cfg(augment=True), root=root, seed=0)))
+    batch = next(
+        iter(
+            pipeline.make_train_dataset(
+                pipeline.InputOptions.from_config(_cfg(augment=True)), root=root, seed=0
+            )
+        )
+    )
     expected = {
         "frames": ((2, 12, SIZE, SIZE, 3), tf.float32),
         "steps": ((2, 6), tf.int32),
@@ -99,7 +107,7 @@ def test_train_batch_has_the_contract_keys_shapes_and_dtypes(root):
 
 
 def test_train_frames_are_the_context_frames_of_the_sampled_steps(root):
-    ds = pipeline.make_train_dataset(_cfg(), root=root, seed=1)
+    ds = pipeline.make_train_dataset(pipeline.InputOptions.from_config(_cfg()), root=root, seed=1)
     for batch in _batches(ds, 6):
         for b in range(2):
             seq_len = GREY_LENGTHS[int(batch["names"][b][4:])]
@@ -111,14 +119,21 @@ def test_train_frames_are_the_context_frames_of_the_sampled_steps(root):
 
 
 def test_train_labels_follow_the_sampled_steps(root):
-    for batch in _batches(pipeline.make_train_dataset(_cfg(), root=root, seed=2), 6):
+    for batch in _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(_cfg()), root=root, seed=2), 6
+    ):
         np.testing.assert_array_equal(batch["frame_labels"], batch["steps"] % 4)
         video_ids = [int(n[4:]) for n in batch["names"]]
         np.testing.assert_array_equal(batch["seq_labels"], video_ids)
 
 
 def test_unlabelled_records_give_minus_one_labels(root):
-    batch = _batches(pipeline.make_train_dataset(_cfg(["plain"]), root=root, seed=0), 1)[0]
+    batch = _batches(
+        pipeline.make_train_dataset(
+            pipeline.InputOptions.from_config(_cfg(["plain"])), root=root, seed=0
+        ),
+        1,
+    )[0]
     np.testing.assert_array_equal(batch["frame_labels"], -1)
     np.testing.assert_array_equal(batch["seq_labels"], -1)
 
@@ -126,7 +141,9 @@ def test_unlabelled_records_give_minus_one_labels(root):
 def test_short_video_repeats_frames_without_failing(root):
     cfg = _cfg(num_frames=8)  # longer than the 5- and 6-frame videos
     seen = False
-    for batch in _batches(pipeline.make_train_dataset(cfg, root=root, seed=3), 10):
+    for batch in _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=3), 10
+    ):
         for b in np.flatnonzero(batch["names"] == b"grey0"):
             np.testing.assert_array_equal(np.unique(batch["steps"][b]), np.arange(5))
             seen = True
@@ -135,7 +152,9 @@ def test_short_video_repeats_frames_without_failing(root):
 
 def test_stride_strategy_takes_every_stride_th_frame(root):
     cfg = _cfg(sampling_strategy="stride", stride=2, num_frames=4)
-    for batch in _batches(pipeline.make_train_dataset(cfg, root=root, seed=4), 4):
+    for batch in _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=4), 4
+    ):
         for steps, seq_len in zip(batch["steps"], batch["seq_lens"], strict=True):
             np.testing.assert_array_equal(
                 steps, np.minimum(steps[0] + 2 * np.arange(4), seq_len - 1)
@@ -149,7 +168,9 @@ def test_augmentation_is_one_brightness_shift_per_video(root):
     cfg.augmentation.contrast = True
     cfg.augmentation.random_flip = True
     shifts = []
-    for batch in _batches(pipeline.make_train_dataset(cfg, root=root, seed=5), 4):
+    for batch in _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=5), 4
+    ):
         for b in range(2):
             level = (batch["frames"][b].mean(axis=(1, 2, 3)) + 1) / 2 * 255
             seq_len = batch["seq_lens"][b]
@@ -161,13 +182,17 @@ def test_augmentation_is_one_brightness_shift_per_video(root):
 
 
 def test_all_augmentations_keep_frames_in_model_range(root):
-    ds = pipeline.make_train_dataset(_cfg(augment=True), root=root, seed=6)
+    ds = pipeline.make_train_dataset(
+        pipeline.InputOptions.from_config(_cfg(augment=True)), root=root, seed=6
+    )
     for batch in _batches(ds, 3):
         assert batch["frames"].min() >= -1.0 and batch["frames"].max() <= 1.0
 
 
 def test_augment_false_turns_augmentation_off(root):
-    ds = pipeline.make_train_dataset(_cfg(augment=True), root=root, seed=7, augment=False)
+    ds = pipeline.make_train_dataset(
+        pipeline.InputOptions.from_config(_cfg(augment=True)), root=root, seed=7, augment=False
+    )
     batch = _batches(ds, 1)[0]
     seq_len = batch["seq_lens"][0]
     expected = _context(batch["steps"][0], seq_len)
@@ -176,9 +201,15 @@ def test_augment_false_turns_augmentation_off(root):
 
 def test_same_seed_gives_the_same_batches_and_another_seed_does_not(root):
     cfg = _cfg(augment=True)
-    a = _batches(pipeline.make_train_dataset(cfg, root=root, seed=8), 4)
-    b = _batches(pipeline.make_train_dataset(cfg, root=root, seed=8), 4)
-    c = _batches(pipeline.make_train_dataset(cfg, root=root, seed=9), 4)
+    a = _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=8), 4
+    )
+    b = _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=8), 4
+    )
+    c = _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=9), 4
+    )
     for x, y in zip(a, b, strict=True):
         for key in x:
             np.testing.assert_array_equal(x[key], y[key])
@@ -186,7 +217,9 @@ def test_same_seed_gives_the_same_batches_and_another_seed_does_not(root):
 
 
 def test_each_batch_holds_videos_of_one_dataset_and_datasets_are_mixed(root):
-    ds = pipeline.make_train_dataset(_cfg(["grey", "plain"]), root=root, seed=10)
+    ds = pipeline.make_train_dataset(
+        pipeline.InputOptions.from_config(_cfg(["grey", "plain"])), root=root, seed=10
+    )
     sources = []
     for batch in _batches(ds, 16):
         prefixes = {n.decode().rstrip("0123456789") for n in batch["names"]}
@@ -201,7 +234,11 @@ def test_input_pipelines_read_disjoint_videos_covering_the_split(root, dataset, 
     for pipeline_id in range(2):
         ctx = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline_id)
         ds = pipeline.make_train_dataset(
-            _cfg([dataset]), batch_size=1, input_context=ctx, seed=0, root=root
+            pipeline.InputOptions.from_config(_cfg([dataset])),
+            batch_size=1,
+            input_context=ctx,
+            seed=0,
+            root=root,
         )
         names.append({n for b in _batches(ds, 12) for n in b["names"]})
     assert not names[0] & names[1]
@@ -212,7 +249,10 @@ def test_per_dataset_fraction_keeps_the_first_videos(root):
     cfg = _cfg(["plain"], per_dataset_fraction=0.0)
     names = {
         n
-        for b in _batches(pipeline.make_train_dataset(cfg, root=root, seed=0), 3)
+        for b in _batches(
+            pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=0),
+            3,
+        )
         for n in b["names"]
     }
     assert names == {b"plain0"}
@@ -221,19 +261,35 @@ def test_per_dataset_fraction_keeps_the_first_videos(root):
 def test_records_without_the_configured_kind_are_rejected_naming_the_file(root):
     cfg = _cfg(["feats"])
     with pytest.raises(records.RecordError, match=r"feats.*input_kind='features'"):
-        pipeline.make_train_dataset(cfg, root=root, seed=0)
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=0)
 
 
 def test_unknown_input_kind_is_rejected(root):
     cfg = _cfg(input_kind="pixels")
     with pytest.raises(ValueError, match="input_kind='pixels'"):
-        pipeline.make_train_dataset(cfg, root=root)
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root)
 
 
-def test_data_root_is_data_path_when_set():
-    cfg = get_default_config()
-    cfg.data.path = "/some/records"
-    assert pipeline.data_root(cfg) == "/some/records"
+def test_records_root_defaults_to_data_path(root):
+    cfg = _cfg(path=root)
+    batch = next(iter(pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), seed=0)))
+    assert batch["frames"].shape[:2] == (2, 12)
+    chunks = pipeline.make_eval_dataset(pipeline.InputOptions.from_config(cfg), "grey", "train")
+    assert len(list(chunks)) == len(GREY_LENGTHS)
+
+
+def test_reading_without_a_records_root_fails_and_generates_no_data(tmp_path, monkeypatch):
+    from tcc.datasets import synthetic
+
+    monkeypatch.setenv("TCC_CACHE_DIR", str(tmp_path))
+    generated = []
+    monkeypatch.setattr(synthetic.writer, "write_dataset", lambda *a, **k: generated.append(a))
+    options = pipeline.InputOptions.from_config(_cfg(["synthetic_pouring"], path=""))
+    with pytest.raises(ValueError, match="no records root.*data_root.resolve"):
+        pipeline.make_train_dataset(options, seed=0)
+    with pytest.raises(ValueError, match="no records root"):
+        pipeline.make_eval_dataset(options, "synthetic_pouring", "val")
+    assert generated == [] and os.listdir(tmp_path) == []
 
 
 def _eval_videos(ds):
@@ -250,7 +306,14 @@ def _eval_videos(ds):
 
 @pytest.mark.parametrize("stride", [1, 4])
 def test_eval_covers_every_kth_frame_of_every_video_exactly_once(root, stride):
-    ds = pipeline.make_eval_dataset(_cfg(), "grey", "train", stride=stride, chunk_size=5, root=root)
+    ds = pipeline.make_eval_dataset(
+        pipeline.InputOptions.from_config(_cfg()),
+        "grey",
+        "train",
+        stride=stride,
+        chunk_size=5,
+        root=root,
+    )
     videos, order = _eval_videos(ds)
     expected_order = [v["name"] for v in records.read_split(root, "grey", "train", decode=False)]
     assert order == expected_order
@@ -268,7 +331,9 @@ def test_eval_covers_every_kth_frame_of_every_video_exactly_once(root, stride):
 
 def test_eval_has_fixed_shapes_and_is_deterministic(root):
     cfg = _cfg(augment=True)
-    ds = pipeline.make_eval_dataset(cfg, "grey", "train", chunk_size=5, root=root)
+    ds = pipeline.make_eval_dataset(
+        pipeline.InputOptions.from_config(cfg), "grey", "train", chunk_size=5, root=root
+    )
     for key, spec in ds.element_spec.items():
         assert spec.shape.is_fully_defined(), key
     assert ds.element_spec["frames"].shape == (1, 10, SIZE, SIZE, 3)
@@ -282,7 +347,7 @@ def test_eval_has_fixed_shapes_and_is_deterministic(root):
 
 def test_feature_records_train_batches_hold_the_context_rows(root):
     cfg = _cfg(["feats"], input_kind="features")
-    ds = pipeline.make_train_dataset(cfg, root=root, seed=0)
+    ds = pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=0)
     assert ds.element_spec["frames"].shape == (2, 12, 3)
     for batch in _batches(ds, 4):
         np.testing.assert_array_equal(batch["frame_labels"], batch["steps"] % 3)
@@ -295,12 +360,14 @@ def test_feature_records_train_batches_hold_the_context_rows(root):
 def test_mixing_datasets_of_different_feature_sizes_is_rejected(root):
     cfg = _cfg(["feats", "narrow"], input_kind="features")
     with pytest.raises(ValueError, match="one shape.*narrow"):
-        pipeline.make_train_dataset(cfg, root=root, seed=0)
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=0)
 
 
 def test_feature_records_eval_chunks_cover_every_frame(root):
     cfg = _cfg(["feats"], input_kind="features")
-    ds = pipeline.make_eval_dataset(cfg, "feats", "train", chunk_size=4, root=root)
+    ds = pipeline.make_eval_dataset(
+        pipeline.InputOptions.from_config(cfg), "feats", "train", chunk_size=4, root=root
+    )
     assert ds.element_spec["frames"].shape == (1, 8, 3)
     videos, _ = _eval_videos(ds)
     assert len(videos) == len(FEAT_LENGTHS)
@@ -323,14 +390,24 @@ def test_feature_records_eval_chunks_cover_every_frame(root):
 )
 def test_a_stream_started_at_batch_n_continues_the_stream_exactly(root, datasets, buffer, start):
     cfg = _cfg(datasets, augment=True, shuffle_queue_size=buffer)
-    straight = _batches(pipeline.make_train_dataset(cfg, root=root, seed=11), start + 4)
-    resumed = _batches(pipeline.make_train_dataset(cfg, root=root, seed=11, start_batch=start), 4)
+    straight = _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=11),
+        start + 4,
+    )
+    resumed = _batches(
+        pipeline.make_train_dataset(
+            pipeline.InputOptions.from_config(cfg), root=root, seed=11, start_batch=start
+        ),
+        4,
+    )
     for x, y in zip(straight[start:], resumed, strict=True):
         assert x.keys() == y.keys()
         for key in x:
             np.testing.assert_array_equal(x[key], y[key], err_msg=key)
     # Not the trivial stream: the first batches differ from the resumed ones.
-    first = _batches(pipeline.make_train_dataset(cfg, root=root, seed=11), 4)
+    first = _batches(
+        pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=11), 4
+    )
     assert any(
         not np.array_equal(a["frames"], b["frames"]) for a, b in zip(first, resumed, strict=True)
     )
@@ -338,7 +415,8 @@ def test_a_stream_started_at_batch_n_continues_the_stream_exactly(root, datasets
 
 def test_every_epoch_is_reshuffled_and_visits_every_video_once(root):
     cfg = _cfg(["grey"], shuffle_queue_size=0)
-    names = [n for b in _batches(pipeline.make_train_dataset(cfg, root=root, seed=3), 8)
+    options = pipeline.InputOptions.from_config(cfg)
+    names = [n for b in _batches(pipeline.make_train_dataset(options, root=root, seed=3), 8)
              for n in b["names"]]  # fmt: skip
     epochs = [names[i : i + 4] for i in range(0, 16, 4)]
     assert all(sorted(e) == sorted(epochs[0]) == sorted(set(e)) for e in epochs)
@@ -347,4 +425,6 @@ def test_every_epoch_is_reshuffled_and_visits_every_video_once(root):
 
 def test_resuming_an_unseeded_stream_is_refused(root):
     with pytest.raises(ValueError, match="start_batch=2 needs a seed"):
-        pipeline.make_train_dataset(_cfg(), root=root, start_batch=2)
+        pipeline.make_train_dataset(
+            pipeline.InputOptions.from_config(_cfg()), root=root, start_batch=2
+        )

@@ -216,7 +216,9 @@ def test_pipeline_batches_hold_the_transformed_sequence_at_the_context_frames(tm
     records.write_split(videos, str(tmp_path), "poses", "val")
     cfg = _pose_cfg(str(tmp_path))
     options = PoseOptions.from_config(cfg.pose, cfg.data.frame_stride)
-    chunks = list(pipeline.make_eval_dataset(cfg, "poses", "val"))
+    chunks = list(
+        pipeline.make_eval_dataset(pipeline.InputOptions.from_config(cfg), "poses", "val")
+    )
     assert chunks[0]["frames"].shape[-1] == 8  # 2 joints x 2 coords, plus motion
     for chunk in chunks:
         video = videos[int(chunk["names"][0].numpy().decode()[1])]

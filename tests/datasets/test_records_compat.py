@@ -55,7 +55,13 @@ def test_original_tcc_records_with_and_without_frame_labels_are_read(tmp_path):
     cfg = tiny_config(
         str(tmp_path), str(tmp_path / "run"), datasets="[pouring]", **{"data.image_size": 16}
     )
-    batch = next(iter(pipeline.make_train_dataset(cfg, seed=0, root=str(tmp_path))))
+    batch = next(
+        iter(
+            pipeline.make_train_dataset(
+                pipeline.InputOptions.from_config(cfg), seed=0, root=str(tmp_path)
+            )
+        )
+    )
     assert batch["frames"].shape == (2, 12, 16, 16, 3)
 
 
@@ -98,7 +104,7 @@ def test_converted_mp4_folder_with_label_files_feeds_the_pipeline_with_the_right
         },
     )
     lengths = {"clip0": 24, "clip1": 28}
-    ds = pipeline.make_train_dataset(cfg, seed=0, root=str(out))
+    ds = pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), seed=0, root=str(out))
     for batch in ds.take(3):
         for name, steps, labels, frames in zip(
             batch["names"].numpy(),

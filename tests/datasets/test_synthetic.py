@@ -1,4 +1,4 @@
-"""Tests of the embedded synthetic dataset generator (tcc.datasets.synthetic*)."""
+"""Tests of the embedded synthetic dataset generator (the tcc.datasets.synthetic package)."""
 
 import json
 import os
@@ -11,9 +11,10 @@ import scipy.spatial.distance
 import scipy.stats
 from conftest import SUBPROCESS_TIMEOUT
 
-from tcc.datasets import synthetic, synthetic_writer
+from tcc.datasets import metadata, synthetic
 from tcc.datasets.synthetic import (
     PHASE_NAMES,
+    SyntheticSpec,
     Variation,
     ensure_embedded_dataset,
     generate_dataset,
@@ -21,11 +22,17 @@ from tcc.datasets.synthetic import (
     save_example_strip,
     video_rng,
 )
-from tcc.datasets.synthetic_motion import sample_timeline
-from tcc.datasets.synthetic_render import render_frames
-from tcc.datasets.synthetic_scene import sample_scene
+from tcc.datasets.synthetic import __main__ as synthetic_cli
+from tcc.datasets.synthetic import writer as synthetic_writer
+from tcc.datasets.synthetic.motion import sample_timeline
+from tcc.datasets.synthetic.render import render_frames
+from tcc.datasets.synthetic.scene import sample_scene
 
-TINY = dict(image_size=16, min_frames=15, max_frames=20)  # generate_dataset kwargs, fast
+TINY = dict(image_size=16, min_frames=15, max_frames=20)  # SyntheticSpec fields, fast
+
+
+def _spec(**kwargs) -> SyntheticSpec:
+    return SyntheticSpec(**{**TINY, **kwargs})
 
 
 def _small_video(seed, split="train", index=0, size=32):
@@ -127,7 +134,7 @@ def test_scaled_variation_grows_with_difficulty_and_rejects_negative():
 def test_generate_dataset_writes_records_key_events_and_meta(tmp_path):
     from tcc.datasets.records import read_split
 
-    path = generate_dataset(str(tmp_path), seed=4, num_train=2, num_val=1, num_workers=1, **TINY)
+    path = generate_dataset(str(tmp_path), _spec(seed=4, num_train=2, num_val=1), num_workers=1)
     assert path == os.path.join(tmp_path, "synthetic_pouring")
     events = json.load(open(os.path.join(path, "key_events.json")))
     meta = json.load(open(os.path.join(path, "meta.json")))
@@ -141,12 +148,13 @@ def test_generate_dataset_writes_records_key_events_and_meta(tmp_path):
         assert video["frames"].shape == expected.frames.shape
     assert meta["splits"]["train"]["frames"] == sum(v["len"] for v in train)
     assert sorted(os.listdir(tmp_path)) == ["synthetic_pouring"]  # no staging left
+    assert metadata.read(str(tmp_path), "synthetic_pouring").num_phases == len(PHASE_NAMES)
 
 
 def test_generate_dataset_refuses_to_overwrite_without_permission(tmp_path):
     os.makedirs(tmp_path / "synthetic_pouring")
     with pytest.raises(FileExistsError, match="overwrite"):
-        generate_dataset(str(tmp_path), num_train=1, num_val=0, num_workers=1, **TINY)
+        generate_dataset(str(tmp_path), _spec(num_train=1, num_val=0), num_workers=1)
 
 
 def test_interrupted_generation_leaves_no_partial_dataset(tmp_path, monkeypatch):
@@ -160,29 +168,31 @@ def test_interrupted_generation_leaves_no_partial_dataset(tmp_path, monkeypatch)
 
     monkeypatch.setattr(synthetic_writer, "render_video", failing_render)
     with pytest.raises(KeyboardInterrupt):
-        generate_dataset(str(tmp_path), num_train=3, num_val=1, num_workers=1, **TINY)
+        generate_dataset(str(tmp_path), _spec(num_train=3, num_val=1), num_workers=1)
     assert os.listdir(tmp_path) == []
 
 
 def test_ensure_embedded_dataset_generates_once_then_reuses_the_cache(tmp_path, monkeypatch):
     calls = []
 
-    def counting_generate(*args, **kwargs):
-        calls.append(kwargs["seed"])
-        return generate_dataset(*args, **kwargs)
+    write_dataset = synthetic_writer.write_dataset
 
-    monkeypatch.setattr(synthetic, "generate_dataset", counting_generate)
-    kwargs = dict(cache_dir=str(tmp_path), num_train=1, num_val=1, num_workers=1, **TINY)
-    root = ensure_embedded_dataset(seed=2, **kwargs)
+    def counting_write(spec, *args, **kwargs):
+        calls.append(spec.seed)
+        return write_dataset(spec, *args, **kwargs)
+
+    monkeypatch.setattr(synthetic_writer, "write_dataset", counting_write)
+    root = ensure_embedded_dataset(str(tmp_path), _spec(seed=2, num_train=1, num_val=1))
     meta = os.path.join(root, "synthetic_pouring", "meta.json")
     mtime = os.stat(meta).st_mtime_ns
-    assert ensure_embedded_dataset(seed=2, **kwargs) == root
+    assert ensure_embedded_dataset(str(tmp_path), _spec(seed=2, num_train=1, num_val=1)) == root
     assert calls == [2] and os.stat(meta).st_mtime_ns == mtime
-    assert ensure_embedded_dataset(seed=3, **kwargs) != root and calls == [2, 3]
+    other = ensure_embedded_dataset(str(tmp_path), _spec(seed=3, num_train=1, num_val=1))
+    assert other != root and calls == [2, 3]
 
 
 def test_ensure_embedded_dataset_regenerates_a_broken_cache(tmp_path):
-    kwargs = dict(cache_dir=str(tmp_path), num_train=1, num_val=1, num_workers=1, **TINY)
+    kwargs = dict(cache_dir=str(tmp_path), spec=_spec(num_train=1, num_val=1))
     root = ensure_embedded_dataset(**kwargs)
     meta_path = os.path.join(root, "synthetic_pouring", "meta.json")
     with open(meta_path, "w") as f:
@@ -204,9 +214,9 @@ def _run_cli(argv):
     from absl import flags
 
     fv = flags.FlagValues()
-    synthetic._define_flags(fv)
+    synthetic_cli._define_flags(fv)
     fv(["synthetic"] + argv)
-    synthetic.run(fv)
+    synthetic_cli.run(fv)
 
 
 def test_cli_with_worker_pool_writes_records_read_back_with_right_labels(tmp_path, capsys):
@@ -227,7 +237,7 @@ def test_cli_with_worker_pool_writes_records_read_back_with_right_labels(tmp_pat
     summary = capsys.readouterr().out
     assert "train: 3 videos" in summary and "val: 1 videos" in summary
     # The same seed, in this process, with fewer videos: the shared videos are identical.
-    generate_dataset(f"{tmp_path}/lib", seed=1, num_train=2, num_val=1, num_workers=1, **TINY)
+    generate_dataset(f"{tmp_path}/lib", _spec(seed=1, num_train=2, num_val=1), num_workers=1)
     for split in ("train", "val"):
         cli = list(read_split(f"{tmp_path}/cli", "synthetic_pouring", split))
         lib = list(read_split(f"{tmp_path}/lib", "synthetic_pouring", split))

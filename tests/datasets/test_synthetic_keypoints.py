@@ -1,4 +1,4 @@
-"""Tests of the embedded synthetic keypoint dataset (tcc.datasets.synthetic_keypoints)."""
+"""Tests of the embedded synthetic keypoint dataset (tcc.datasets.synthetic.keypoints)."""
 
 import math
 import os
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from tcc import config as config_lib
-from tcc.datasets import pipeline, records
-from tcc.datasets import synthetic_keypoints as sk
-from tcc.datasets.synthetic_motion import action_poses, camera_path, sample_timeline
-from tcc.datasets.synthetic_render import render_video, video_rng
-from tcc.datasets.synthetic_scene import Variation, sample_scene
+from tcc.datasets import data_root, pipeline, records
+from tcc.datasets.synthetic import keypoints as sk
+from tcc.datasets.synthetic.motion import action_poses, camera_path, sample_timeline
+from tcc.datasets.synthetic.render import render_video, video_rng
+from tcc.datasets.synthetic.scene import Variation, sample_scene
 
 CONFIG = os.path.join(
     os.path.dirname(__file__), "..", "..", "configs", "experiments_keypoints_synthetic.py"
@@ -157,13 +157,13 @@ def cache_dir(tmp_path_factory):
 def test_embedded_keypoints_are_cached_deterministic_and_hold_the_generated_videos(
     cache_dir, tmp_path
 ):
-    root = sk.ensure_embedded_keypoints(cache_dir, num_train=4, num_val=2)
+    root = sk.ensure_embedded_keypoints(cache_dir, sk.keypoint_spec(num_train=4, num_val=2))
     assert os.path.basename(root).startswith("joints-") and os.path.dirname(root) == cache_dir
     meta = os.path.join(root, sk.DATASET_NAME, "meta.json")
     stamp = os.path.getmtime(meta)
-    assert sk.ensure_embedded_keypoints(cache_dir, num_train=4, num_val=2) == root
+    assert sk.ensure_embedded_keypoints(cache_dir, sk.keypoint_spec(num_train=4, num_val=2)) == root
     assert os.path.getmtime(meta) == stamp  # reused, not regenerated
-    other = sk.ensure_embedded_keypoints(str(tmp_path), num_train=4, num_val=2)
+    other = sk.ensure_embedded_keypoints(str(tmp_path), sk.keypoint_spec(num_train=4, num_val=2))
     for split in ("train", "val"):
         (a,), (b,) = (records.split_files(r, sk.DATASET_NAME, split) for r in (root, other))
         assert open(a, "rb").read() == open(b, "rb").read()
@@ -176,12 +176,14 @@ def test_embedded_keypoints_are_cached_deterministic_and_hold_the_generated_vide
 
 def test_config_reads_the_embedded_keypoints_for_training_and_evaluation(cache_dir, tmp_path):
     cfg = _small_config(cache_dir, str(tmp_path))
-    assert pipeline.data_root(cfg) == sk.ensure_embedded_keypoints(cache_dir, 0, 4, 2)
-    batch = next(iter(pipeline.make_train_dataset(cfg, seed=0)))
+    root = data_root.resolve(cfg)
+    assert root == sk.ensure_embedded_keypoints(cache_dir, sk.keypoint_spec(0, 4, 2))
+    options = pipeline.InputOptions.from_config(cfg)
+    batch = next(iter(pipeline.make_train_dataset(options, seed=0, root=root)))
     assert batch["frames"].shape == (2, 6 * 2, sk.NUM_JOINTS * 2 * 2)  # coords + motion
     assert np.all(np.isfinite(batch["frames"].numpy()))
     assert set(np.unique(batch["frame_labels"].numpy())) <= set(range(5))
-    chunks = list(pipeline.make_eval_dataset(cfg, sk.DATASET_NAME, "val", stride=1))
+    chunks = list(pipeline.make_eval_dataset(options, sk.DATASET_NAME, "val", stride=1, root=root))
     lengths = [len(_video(0, "val", i).frame_labels) for i in range(2)]
     assert len(chunks) == sum(math.ceil(n / 16) for n in lengths)
     assert sum(int(c["valid"].numpy().sum()) for c in chunks) == sum(lengths)

@@ -1,4 +1,4 @@
-"""Tests for tcc.datasets.tfds_builders: offline builds from tiny fake data with tfds.load."""
+"""Tests for tcc.datasets.sources.tfds_builders: offline builds from tiny fake data (tfds.load)."""
 
 import json
 import os
@@ -8,9 +8,10 @@ import numpy as np
 import scipy.io
 import tensorflow_datasets as tfds
 
-from tcc.datasets import convert, tfds_builders
+from tcc.datasets import convert
 from tcc.datasets.convert import WriteOptions
-from tcc.datasets.video_io import FrameOptions
+from tcc.datasets.sources import tfds_builders
+from tcc.datasets.sources.video_io import FrameOptions
 
 # video id -> (Penn Action action string, train flag, number of frames)
 FAKE = {"0001": ("squat", 1, 5), "0002": ("squat", -1, 4), "0003": ("golf_swing", 1, 3)}

@@ -11,7 +11,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tcc.config import get_default_config
-from tcc.datasets import pipeline, records, tfds_source
+from tcc.datasets import pipeline, records
+from tcc.datasets.sources import tfds_source
 
 LENGTHS = {"v0": 5, "v1": 12, "v2": 9}
 SIZE = 16
@@ -76,7 +77,7 @@ def test_train_batches_have_the_documented_shapes_and_labels_follow_steps(data_d
     cfg = _cfg(data_dir)
     batches = [
         {k: v.numpy() for k, v in b.items()}
-        for b in pipeline.make_train_dataset(cfg, seed=3).take(4)
+        for b in pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), seed=3).take(4)
     ]
     for b in batches:
         assert b["frames"].shape == (2, 8, SIZE, SIZE, 3) and b["frames"].dtype == np.float32
@@ -93,7 +94,9 @@ def test_train_batches_have_the_documented_shapes_and_labels_follow_steps(data_d
 def test_eval_chunks_cover_every_frame_of_every_video_once(data_dir):
     cfg = _cfg(data_dir)
     seen: dict[str, list[int]] = {}
-    for b in pipeline.make_eval_dataset(cfg, "pouring", "train", stride=1, chunk_size=4):
+    for b in pipeline.make_eval_dataset(
+        pipeline.InputOptions.from_config(cfg), "pouring", "train", stride=1, chunk_size=4
+    ):
         b = {k: v.numpy()[0] for k, v in b.items()}
         steps = b["steps"][b["valid"]]
         seen.setdefault(b["names"].decode(), []).extend(steps.tolist())
@@ -109,18 +112,26 @@ def test_input_pipelines_read_disjoint_shards_covering_every_video(data_dir):
     names = []
     for pipeline_id in range(2):
         context = tf.distribute.InputContext(2, pipeline_id, 1)
-        ds = pipeline.make_train_dataset(cfg, batch_size=1, input_context=context, seed=0)
+        ds = pipeline.make_train_dataset(
+            pipeline.InputOptions.from_config(cfg), batch_size=1, input_context=context, seed=0
+        )
         names.append({b["names"].numpy()[0].decode() for b in ds.take(8)})
     assert names[0].isdisjoint(names[1]) and names[0] | names[1] == set(LENGTHS)
 
 
 def test_tfds_source_rejects_features_and_unknown_sources(data_dir):
     with pytest.raises(ValueError, match="input_kind='frames'"):
-        pipeline.make_train_dataset(_cfg(data_dir, input_kind="features"))
+        pipeline.make_train_dataset(
+            pipeline.InputOptions.from_config(_cfg(data_dir, input_kind="features"))
+        )
     with pytest.raises(ValueError, match="data.source must be one of"):
-        pipeline.make_eval_dataset(_cfg(data_dir, source="hdf5"), "pouring", "train")
+        pipeline.make_eval_dataset(
+            pipeline.InputOptions.from_config(_cfg(data_dir, source="hdf5")), "pouring", "train"
+        )
 
 
 def test_unprepared_tfds_dataset_names_the_data_dir(tmp_path):
     with pytest.raises(FileNotFoundError, match="not prepared"):
-        pipeline.make_eval_dataset(_cfg(str(tmp_path)), "pouring", "train")
+        pipeline.make_eval_dataset(
+            pipeline.InputOptions.from_config(_cfg(str(tmp_path))), "pouring", "train"
+        )

@@ -1,4 +1,5 @@
-"""Tests for tcc.datasets.video_io: sources, frame order, decoding, resizing, fps resampling."""
+"""Tests for tcc.datasets.sources (video_io, own_videos): sources, frame order, decoding,
+resizing, fps resampling."""
 
 import os
 
@@ -6,8 +7,8 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-from tcc.datasets import video_io
-from tcc.datasets.video_io import FrameOptions, VideoReadError
+from tcc.datasets.sources import own_videos, video_io
+from tcc.datasets.sources.video_io import FrameOptions, VideoReadError
 
 
 def _write_mp4(path, values, size=(32, 48), fps=10.0):
@@ -53,7 +54,7 @@ def test_find_sources_names_videos_and_folders_and_skips_other_entries(tmp_path)
     _write_folder(tmp_path / "b", [("1.jpg", 0)])
     (tmp_path / "readme.txt").write_text("x")
     (tmp_path / ".hidden.mp4").write_text("x")
-    sources = video_io.find_sources(str(tmp_path))
+    sources = own_videos.find_sources(str(tmp_path))
     assert [(s.name, s.kind) for s in sources] == [("a", "video"), ("b", "frames")]
 
 
@@ -61,7 +62,7 @@ def test_find_sources_rejects_two_entries_with_one_name(tmp_path):
     _write_mp4(str(tmp_path / "a.mp4"), [0])
     _write_folder(tmp_path / "a", [("1.jpg", 0)])
     with pytest.raises(VideoReadError, match="also named 'a'"):
-        video_io.find_sources(str(tmp_path))
+        own_videos.find_sources(str(tmp_path))
 
 
 def test_read_video_file_returns_every_frame_in_order_with_fps(tmp_path):

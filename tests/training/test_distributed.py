@@ -33,7 +33,8 @@ _SCRIPT = textwrap.dedent(
                          "model.conv_embedder.conv_layers": "[[16,3,False]]"}})
     # Batch norm in training mode normalises with per-replica batch statistics, which differ
     # from the global batch's; with it frozen / absent the two runs must agree exactly.
-    batches = list(pipeline.make_train_dataset(cfg, batch_size=4, seed=0, root=root,
+    options = pipeline.InputOptions.from_config(cfg)
+    batches = list(pipeline.make_train_dataset(options, batch_size=4, seed=0, root=root,
                                                augment=False).take(2))
 
     single = tf.distribute.get_strategy()

@@ -1,4 +1,4 @@
-"""Reads a prepared TFDS dataset of `tcc.datasets.tfds_builders` as parsed video dicts.
+"""Reads a prepared TFDS dataset of `tcc.datasets.sources.tfds_builders` as parsed video dicts.
 
 `tfds_examples` gives, per video, exactly what `tcc.datasets.records.parse_example` gives for
 kind 'frames', so `tcc.datasets.pipeline` samples, decodes and augments TFDS videos as it does
@@ -11,7 +11,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tcc.datasets import tfds_builders  # noqa: F401  (registers `pouring` and `penn_action/*`)
+from tcc.datasets.sources import tfds_builders  # noqa: F401  (registers `pouring` and `penn_action/*`)
 
 
 def to_parsed(example: dict) -> dict[str, tf.Tensor]:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tcc.datasets.video_io import FrameOptions, Source, VideoReadError
+from tcc.datasets.sources.video_io import FrameOptions, VideoReadError
 
 FEATURE_EXTENSIONS = (".npy", ".csv", ".mat")
 INDEX_COLUMNS = ("frame", "frame_index", "index", "time", "timestamp")
@@ -154,7 +154,7 @@ def flatten(array: np.ndarray) -> np.ndarray:
 
 
 def read_feature_source(path: str, options: FrameOptions) -> tuple[np.ndarray, float | None]:
-    """The converter's reader for feature files (`video_io.SOURCE_READERS['features']`).
+    """The converter's reader for feature files (`own_videos.SOURCE_READERS['features']`).
 
     Returns:
       (features float32 [T, F], `options.folder_fps`: feature files carry no frame rate).
@@ -177,33 +177,3 @@ def feature_shape(path: str) -> tuple[int, int]:
             return int(shape[0]), int(np.prod(shape[1:]))
     array = read_features(path)
     return len(array), int(np.prod(array.shape[1:]))
-
-
-def check_sources(sources: Sequence[Source]) -> int | None:
-    """Checks that the videos of one dataset are all feature files of one width, or none is.
-
-    Returns:
-      F of the feature files, or None when there are none.
-
-    Raises:
-      FeatureFileError: if feature files are mixed with videos or frame folders, or their F
-        differ (the file and both widths are named).
-    """
-    features = [s for s in sources if s.kind == "features"]
-    if not features:
-        return None
-    others = [s for s in sources if s.kind != "features"]
-    if others:
-        raise FeatureFileError(
-            f"{others[0].path}: a dataset holds either feature files or videos, but this one mixes "
-            f"them (e.g. {features[0].path}); convert them as two datasets"
-        )
-    first = feature_shape(features[0].path)[1]
-    for source in features[1:]:
-        width = feature_shape(source.path)[1]
-        if width != first:
-            raise FeatureFileError(
-                f"{source.path}: {width} values per frame but {features[0].path} has {first}; "
-                "every video of a dataset needs the same number of features per frame"
-            )
-    return first

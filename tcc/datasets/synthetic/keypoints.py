@@ -16,22 +16,20 @@ column j) centred at (j, i); a missing joint is (0, 0, 0). Details: docs/synthet
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
-from absl import logging
 
-from tcc.datasets import synthetic_motion as motion
-from tcc.datasets.synthetic import _cache_is_valid, _cache_key, _locked, default_cache_dir
-from tcc.datasets.synthetic_render import video_rng
-from tcc.datasets.synthetic_scene import Distractors, Props, Variation, sample_scene
-from tcc.datasets.synthetic_writer import FPS, SPLITS, _publish, _validate
+from tcc.datasets.synthetic import motion
+from tcc.datasets.synthetic.cache import ensure_cached
+from tcc.datasets.synthetic.render import video_rng
+from tcc.datasets.synthetic.scene import Distractors, Props, Variation, sample_scene
+from tcc.datasets.synthetic.spec import SPLITS, SyntheticSpec
+from tcc.datasets.synthetic.writer import FPS, write_annotations
 
 DATASET_NAME = "synthetic_pouring_joints"
+GENERATOR = "tcc.datasets.synthetic_keypoints"  # its name before the move: same cache keys
 GENERATOR_VERSION = "joints-v1"  # bump when the output changes (cache key)
 JOINT_NAMES = (
     "hand", "container_center", "container_base_back", "container_base_front", "spout",
@@ -240,48 +238,44 @@ def keypoint_video(
     )
 
 
-def _request(seed, num_train, num_val, image_size, min_frames, max_frames, var, noise) -> dict:
+def _request(spec: SyntheticSpec, noise: KeypointNoise) -> dict:
     """What determines the dataset's content, as stored in meta.json (JSON-normalised)."""
-    request = dict(
-        generator=__name__, version=GENERATOR_VERSION, seed=seed, num_train=num_train,
-        num_val=num_val, image_size=image_size, min_frames=min_frames, max_frames=max_frames,
-        num_shards=1, dataset_name=DATASET_NAME, phase_names=list(motion.PHASE_NAMES),
-        joint_names=list(JOINT_NAMES), variation=dataclasses.asdict(var),
+    return spec.request(
+        GENERATOR,
+        GENERATOR_VERSION,
+        joint_names=list(JOINT_NAMES),
         noise=dataclasses.asdict(noise),
-    )  # fmt: skip
-    return json.loads(json.dumps(request))
+    )
 
 
-def _write(request: dict, staging: str, var: Variation, noise: KeypointNoise) -> None:
-    """Writes both splits, key_events.json and meta.json under `<staging>/<dataset name>`."""
+def _write(spec: SyntheticSpec, noise: KeypointNoise, dataset_dir: str) -> None:
+    """Writes both splits, key_events.json, meta.json and dataset.json into `dataset_dir`."""
     from tcc.datasets.records import VideoExample, write_split  # TensorFlow only here
 
     start, events, splits = time.perf_counter(), {}, {}
-    args = (request["image_size"], None, request["min_frames"], request["max_frames"], var, noise)
+    root, name = os.path.split(os.path.abspath(dataset_dir))
+    var = spec.effective_variation()
+    args = (spec.image_size, None, spec.min_frames, spec.max_frames, var, noise)
     for split in SPLITS:
         examples, phase_frames = [], np.zeros(motion.NUM_PHASES, np.int64)
-        for i in range(request[f"num_{split}"]):
-            video = keypoint_video(video_rng(request["seed"], split, i), *args)
-            name = f"{split}_{i:04d}"
-            events[name] = video.key_events
+        for i in range(spec.num_videos(split)):
+            video = keypoint_video(video_rng(spec.seed, split, i), *args)
+            name_i = f"{split}_{i:04d}"
+            events[name_i] = video.key_events
             phase_frames += np.bincount(video.frame_labels, minlength=motion.NUM_PHASES)
             features = video.keypoints.reshape(len(video.keypoints), -1)
             examples.append(
-                VideoExample(name, features=features, frame_labels=video.frame_labels,
+                VideoExample(name_i, features=features, frame_labels=video.frame_labels,
                              fps=FPS, phase_names=motion.PHASE_NAMES)
             )  # fmt: skip
         if examples:
-            write_split(examples, staging, DATASET_NAME, split)
+            write_split(examples, root, name, split)
             splits[split] = dict(videos=len(examples), phase_frames=phase_frames.tolist())
-    with open(os.path.join(staging, DATASET_NAME, "key_events.json"), "w") as f:
-        json.dump(events, f, indent=0)
-    meta = dict(request, fps=FPS, splits=splits, seconds=round(time.perf_counter() - start, 2))
-    with open(os.path.join(staging, DATASET_NAME, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=2)
+    request = _request(spec, noise)
+    write_annotations(dataset_dir, request, events, splits, time.perf_counter() - start)
 
 
-def ensure_embedded_keypoints(
-    cache_dir: str | None = None,
+def keypoint_spec(
     seed: int = 0,
     num_train: int = 60,
     num_val: int = 20,
@@ -289,44 +283,52 @@ def ensure_embedded_keypoints(
     min_frames: int = 40,
     max_frames: int = 120,
     difficulty: float = 1.0,
+) -> SyntheticSpec:
+    """The `SyntheticSpec` of `synthetic_pouring_joints` (one shard per split)."""
+    return SyntheticSpec(
+        seed=seed,
+        num_train=num_train,
+        num_val=num_val,
+        image_size=image_size,
+        min_frames=min_frames,
+        max_frames=max_frames,
+        dataset_name=DATASET_NAME,
+        difficulty=difficulty,
+    )
+
+
+def ensure_embedded_keypoints(
+    cache_dir: str | None = None,
+    spec: SyntheticSpec | None = None,
     noise: KeypointNoise | None = None,
 ) -> str:
     """Returns the records root of `synthetic_pouring_joints`, generating it on first use.
 
     Records: `features` float32 [T, J * 3] ((x, y, visibility) per joint of `JOINT_NAMES`),
-    `frame_labels`, the 5 phase names, fps 15; plus key_events.json and meta.json. Cached in
-    `<cache_dir>/joints-v1-seed<seed>-<size>px-...-<hash>/`, generated under a file lock
-    and published by an atomic rename, like `ensure_embedded_dataset`.
+    `frame_labels`, the 5 phase names, fps 15; plus key_events.json, meta.json and dataset.json.
+    Cached in `<cache_dir>/joints-v1-seed<seed>-<size>px-...-<hash>/`, generated under a file
+    lock and swapped in whole, like `ensure_embedded_dataset` (`cache.ensure_cached`).
 
     Args:
-      cache_dir: where cached datasets live; `synthetic.default_cache_dir()` when None.
-      seed: dataset seed; the same arguments give identical records.
-      num_train: train videos.
-      num_val: val videos.
-      image_size: S of the pixel frame the keypoints are given in.
-      min_frames: shortest video.
-      max_frames: longest video.
-      difficulty: multiplies the scene and timing variation (`Variation.scaled`).
+      cache_dir: where cached datasets live; `cache.default_cache_dir()` when None.
+      spec: the videos (`keypoint_spec()` when None); the same spec gives identical records.
+        Its `image_size` is the pixel frame the keypoints are given in; `num_shards` and
+        `dataset_name` must be those of `keypoint_spec()`.
       noise: detector corruption (`KeypointNoise()` when None).
 
     Returns:
       The data root (use as `data.path`).
+
+    Raises:
+      ValueError: if `spec` asks for another dataset name or several shards.
     """
-    _validate(seed, num_train, num_val, image_size, min_frames, max_frames, 1, DATASET_NAME)
-    var, noise = Variation().scaled(difficulty), noise or KeypointNoise()
-    request = _request(seed, num_train, num_val, image_size, min_frames, max_frames, var, noise)
-    root = os.path.join(cache_dir or default_cache_dir(), _cache_key(request))
-    final = os.path.join(root, DATASET_NAME)
-    os.makedirs(root, exist_ok=True)
-    with _locked(root + ".lock"):
-        if _cache_is_valid(final, request):
-            logging.info("Using the cached keypoint dataset at %s", root)
-            return root
-        staging = tempfile.mkdtemp(prefix=f".{DATASET_NAME}.tmp-", dir=root)
-        try:
-            _write(request, staging, var, noise)
-            _publish(staging, DATASET_NAME, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    logging.info("Generated the keypoint dataset %s", final)
-    return root
+    spec = spec or keypoint_spec()
+    if spec.dataset_name != DATASET_NAME or spec.num_shards != 1:
+        raise ValueError(
+            f"the keypoint dataset is {DATASET_NAME!r} in one shard per split; received "
+            f"dataset_name={spec.dataset_name!r}, num_shards={spec.num_shards}"
+        )
+    noise = noise or KeypointNoise()
+    return ensure_cached(
+        cache_dir, _request(spec, noise), lambda staging: _write(spec, noise, staging)
+    )

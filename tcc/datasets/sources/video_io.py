@@ -1,16 +1,15 @@
 """Reading videos and frame folders into uint8 arrays: frame order, resizing, fps resampling.
 
-A *source* is one entry of a split folder of the own-videos layout (docs/data.md):
+Two kinds of source of the own-videos layout (docs/data.md; the layout itself, and which reader
+reads which entry, is `tcc.datasets.sources.own_videos`):
 
   * a video file (`.mp4 .avi .mov .webm .mkv`), decoded with imageio's ffmpeg plugin (the
     `imageio-ffmpeg` wheel ships the ffmpeg binary, so no system install is needed);
   * a frame folder of `.jpg / .jpeg / .png` images, read in numeric (natural) order, so
-    `1.jpg, 2.jpg, 10.jpg` and `frame_9.png, frame_10.png` come out in time order;
-  * a feature file (`.npy .csv .mat`: per-frame keypoints or features, `tcc.datasets.feature_io`),
-    read as float32 [T, F] instead of frames.
+    `1.jpg, 2.jpg, 10.jpg` and `frame_9.png, frame_10.png` come out in time order.
 
-Each source kind is one reader function registered in `SOURCE_READERS`; adding a kind (e.g.
-per-frame feature files) means writing one reader and adding one entry there and in `source_kind`.
+Feature files are read by `tcc.datasets.sources.feature_io`. Both share `FrameOptions` and
+`VideoReadError` from here.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import imageio.v2 as imageio
 import numpy as np
@@ -28,7 +27,6 @@ from tcc.errors import UserError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
-FEATURE_EXTENSIONS = (".npy", ".csv", ".mat")  # tcc.datasets.feature_io
 RESIZE_MODES = ("squash", "crop")
 _CHUNK = 64  # frames resized together; bounds memory for long, large videos
 
@@ -69,57 +67,10 @@ class FrameOptions:
                 raise ValueError(f"{key} must be > 0; received {key}={value}")
 
 
-@dataclasses.dataclass(frozen=True)
-class Source:
-    """One video of a split: `name` (file stem or folder name), its `path` and `kind`."""
-
-    name: str
-    path: str
-    kind: str
-
-
 def natural_key(filename: str) -> tuple:
     """Sort key that orders digit runs by value: 'f2.jpg' < 'f10.jpg'."""
     parts = re.split(r"(\d+)", filename)
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts)
-
-
-def source_kind(path: str) -> str | None:
-    """Kind of a split-folder entry: 'video', 'frames', 'features', or None (skipped)."""
-    base = os.path.basename(path)
-    if base.startswith("."):
-        return None
-    if os.path.isdir(path):
-        return "frames"
-    if os.path.splitext(base)[1].lower() in VIDEO_EXTENSIONS:
-        return "video"
-    if os.path.splitext(base)[1].lower() in FEATURE_EXTENSIONS:
-        return "features"
-    return None
-
-
-def find_sources(split_dir: str) -> list[Source]:
-    """Lists the videos of one split folder, sorted by name.
-
-    Files that are neither videos nor folders (and hidden entries) are skipped.
-
-    Raises:
-      VideoReadError: if two entries share a name (`clip.mp4` and `clip/`).
-    """
-    sources: dict[str, Source] = {}
-    for entry in sorted(os.listdir(split_dir), key=natural_key):
-        path = os.path.join(split_dir, entry)
-        kind = source_kind(path)
-        if kind is None:
-            continue
-        name = entry if kind == "frames" else os.path.splitext(entry)[0]
-        if name in sources:
-            raise VideoReadError(
-                f"{path}: another entry of {split_dir} is also named {name!r} "
-                f"({sources[name].path}); rename one of them"
-            )
-        sources[name] = Source(name=name, path=path, kind=kind)
-    return list(sources.values())
 
 
 def list_frame_files(folder: str) -> list[str]:
@@ -279,33 +230,3 @@ def read_frame_folder(path: str, options: FrameOptions) -> tuple[np.ndarray, flo
             yield _to_rgb(image, file)
 
     return _resize_stream(frames(), path, options), options.folder_fps
-
-
-def read_feature_file(path: str, options: FrameOptions) -> tuple[np.ndarray, float | None]:
-    """Reads a feature file: (float32 [T, F], `options.folder_fps`); see `feature_io`."""
-    from tcc.datasets import feature_io  # lazy: feature_io imports this module
-
-    return feature_io.read_feature_source(path, options)
-
-
-SOURCE_READERS: dict[str, Callable[[str, FrameOptions], tuple[np.ndarray, float | None]]] = {
-    "video": read_video_file,
-    "frames": read_frame_folder,
-    "features": read_feature_file,
-}
-
-
-def read_source(source: Source, options: FrameOptions) -> tuple[np.ndarray, float | None]:
-    """Reads one source with the reader registered for its kind; see `SOURCE_READERS`."""
-    return SOURCE_READERS[source.kind](source.path, options)
-
-
-def known_num_frames(source: Source) -> int | None:
-    """Frame count known without decoding (frame folders, feature files), else None (videos)."""
-    if source.kind == "frames":
-        return len(list_frame_files(source.path))
-    if source.kind == "features":
-        from tcc.datasets import feature_io
-
-        return feature_io.feature_shape(source.path)[0]
-    return None

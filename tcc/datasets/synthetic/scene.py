@@ -3,8 +3,8 @@
 A scene is everything about a video that does not depend on time: the backdrop (wall texture and
 table), the props (container, glass, liquid, hand and arm, left or right layout), the distractors
 (blobs moving on their own clock) and the optics (camera placement, lighting, sensor noise). How
-much scenes differ is set by a `Variation`. `tcc.datasets.synthetic_motion` moves the props through
-the action and `tcc.datasets.synthetic_render` draws them.
+much scenes differ is set by a `Variation`. `tcc.datasets.synthetic.motion` moves the props through
+the action and `tcc.datasets.synthetic.render` draws them.
 
 World coordinates: the unit square seen by an untransformed camera, x to the right, y down.
 """

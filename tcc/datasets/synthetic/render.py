@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from tcc.datasets.synthetic_motion import (
+from tcc.datasets.synthetic.motion import (
     ActionPoses,
     CameraPath,
     Timeline,
@@ -22,7 +22,7 @@ from tcc.datasets.synthetic_motion import (
     camera_path,
     sample_timeline,
 )
-from tcc.datasets.synthetic_scene import (
+from tcc.datasets.synthetic.scene import (
     Backdrop,
     Distractors,
     Props,

@@ -3,7 +3,7 @@
 Importing this module registers the builders; the data is a manual download (nothing is fetched):
 
   import tensorflow_datasets as tfds
-  import tcc.datasets.tfds_builders  # noqa: F401  (registers the builders)
+  import tcc.datasets.sources.tfds_builders  # noqa: F401  (registers the builders)
 
   ds = tfds.load(
       "penn_action/squats", split="train", data_dir="~/tensorflow_datasets",
@@ -30,7 +30,7 @@ from etils import epath
 from tcc.datasets import catalog, records
 from tcc.datasets.convert import DatasetPlan, WriteOptions, load_example, plan_own_videos
 from tcc.datasets.penn_action import plan_penn_action
-from tcc.datasets.video_io import FrameOptions
+from tcc.datasets.sources.video_io import FrameOptions
 
 _SPLITS = ("train", "val", "test")
 _IMAGE_SIZE = 224  # frame side when building from raw frames (records keep their own size)

@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 import scipy.signal
 
-from tcc.datasets.synthetic_scene import Optics, Props, Variation
+from tcc.datasets.synthetic.scene import Optics, Props, Variation
 
 PHASE_NAMES = ("reach", "lift", "pour", "return", "release")
 NUM_PHASES = len(PHASE_NAMES)
