@@ -66,21 +66,16 @@ def resolve_options(options: RootOptions) -> str:
     if options.path:
         return options.path
     cache_dir = options.cache_dir or None
-    if list(options.datasets) == [synthetic_keypoints.DATASET_NAME]:
-        spec = synthetic_keypoints.keypoint_spec(
-            seed=options.seed,
-            num_train=options.num_train,
-            num_val=options.num_val,
-            image_size=options.image_size,
-        )
-        return synthetic_keypoints.ensure_embedded_keypoints(cache_dir, spec)
-    spec = SyntheticSpec(
+    fields = dict(
         seed=options.seed,
         num_train=options.num_train,
         num_val=options.num_val,
         image_size=options.image_size,
     )
-    return ensure_embedded_dataset(cache_dir, spec)
+    if list(options.datasets) == [synthetic_keypoints.DATASET_NAME]:
+        spec = synthetic_keypoints.keypoint_spec(**fields)
+        return synthetic_keypoints.ensure_embedded_keypoints(cache_dir, spec)
+    return ensure_embedded_dataset(cache_dir, SyntheticSpec(**fields))
 
 
 def resolve(cfg: ml_collections.ConfigDict) -> str:

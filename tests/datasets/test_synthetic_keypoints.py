@@ -177,7 +177,9 @@ def test_embedded_keypoints_are_cached_deterministic_and_hold_the_generated_vide
 def test_config_reads_the_embedded_keypoints_for_training_and_evaluation(cache_dir, tmp_path):
     cfg = _small_config(cache_dir, str(tmp_path))
     root = data_root.resolve(cfg)
-    assert root == sk.ensure_embedded_keypoints(cache_dir, sk.keypoint_spec(0, 4, 2))
+    assert root == sk.ensure_embedded_keypoints(
+        cache_dir, sk.keypoint_spec(seed=0, num_train=4, num_val=2)
+    )
     options = pipeline.InputOptions.from_config(cfg)
     batch = next(iter(pipeline.make_train_dataset(options, seed=0, root=root)))
     assert batch["frames"].shape == (2, 6 * 2, sk.NUM_JOINTS * 2 * 2)  # coords + motion

@@ -275,26 +275,12 @@ def _write(spec: SyntheticSpec, noise: KeypointNoise, dataset_dir: str) -> None:
     write_annotations(dataset_dir, request, events, splits, time.perf_counter() - start)
 
 
-def keypoint_spec(
-    seed: int = 0,
-    num_train: int = 60,
-    num_val: int = 20,
-    image_size: int = 64,
-    min_frames: int = 40,
-    max_frames: int = 120,
-    difficulty: float = 1.0,
-) -> SyntheticSpec:
-    """The `SyntheticSpec` of `synthetic_pouring_joints` (one shard per split)."""
-    return SyntheticSpec(
-        seed=seed,
-        num_train=num_train,
-        num_val=num_val,
-        image_size=image_size,
-        min_frames=min_frames,
-        max_frames=max_frames,
-        dataset_name=DATASET_NAME,
-        difficulty=difficulty,
-    )
+def keypoint_spec(**fields) -> SyntheticSpec:
+    """The `SyntheticSpec` of `synthetic_pouring_joints`: `fields` as in `SyntheticSpec`.
+
+    Its `image_size` is the pixel frame the keypoints are given in; one shard per split.
+    """
+    return SyntheticSpec(dataset_name=DATASET_NAME, **fields)
 
 
 def ensure_embedded_keypoints(
