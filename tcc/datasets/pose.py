@@ -37,6 +37,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 # Penn Action's 13 joints, in the order of its label files (and of the CSV redistribution).
@@ -70,6 +71,8 @@ class PoseOptions:
       flip_probability: probability of flipping a training video (0 = never).
       facing_pairs: (front, back) joint index pairs, e.g. (knee, hip); when given, every video
         whose front joints lie left of its back joints on average is mirrored (`canonical_facing`).
+      facing_min_offset: the facing counts only when that mean offset is at least this fraction
+        of the video's pose extent (front and back views have none); 0 = always.
       motion: append the difference to the frame `motion_stride` earlier.
       motion_stride: frames back for the motion features (>= 1).
     """
@@ -82,6 +85,7 @@ class PoseOptions:
     flip_pairs: tuple[tuple[int, int], ...] = ()
     flip_probability: float = 0.0
     facing_pairs: tuple[tuple[int, int], ...] = ()
+    facing_min_offset: float = 0.0
     motion: bool = False
     motion_stride: int = 1
 
@@ -91,6 +95,10 @@ class PoseOptions:
                 "pose.num_joints must be >= 0, pose.num_channels and the motion stride >= 1. "
                 f"Received: num_joints={self.num_joints}, num_channels={self.num_channels}, "
                 f"motion_stride={self.motion_stride}"
+            )
+        if self.facing_min_offset < 0:
+            raise ValueError(
+                f"pose.facing_min_offset must be >= 0. Received: {self.facing_min_offset}"
             )
         if not 0.0 <= self.flip_probability <= 1.0:
             raise ValueError(
@@ -119,6 +127,7 @@ class PoseOptions:
             flip_pairs=tuple((int(a), int(b)) for a, b in get("flip_pairs", ())),
             flip_probability=float(get("flip_probability", 0.0)),
             facing_pairs=tuple((int(a), int(b)) for a, b in get("facing_pairs", ())),
+            facing_min_offset=float(get("facing_min_offset", 0.0)),
             motion=bool(get("motion", False)),
             motion_stride=stride,
         )
@@ -228,17 +237,22 @@ def flip_horizontal(coords: Any, flip_pairs: Sequence[Sequence[int]] = ()) -> tf
     return tf.gather(mirrored, perm, axis=1)
 
 
-def facing_sign(coords: Any, facing_pairs: Sequence[Sequence[int]]) -> tf.Tensor:
+def facing_sign(
+    coords: Any, facing_pairs: Sequence[Sequence[int]], min_offset: float = 0.0
+) -> tf.Tensor:
     """The way a video's person faces: the sign of the mean x offset of the facing pairs.
 
     Args:
       coords: float [L, J, C] with x in channel 0; NaN joints are ignored.
       facing_pairs: (front, back) joint index pairs, e.g. (knee, hip).
+      min_offset: an offset smaller than this fraction of the video's extent (the diagonal of
+        the box around all its joints in all frames, x and y) counts as no facing: seen from
+        the front or the back, knees are not ahead of hips, and the sign would be noise.
 
     Returns:
       float32 scalar: +1 if x of the front joints exceeds x of the back joints on average over
       all frames and pairs where both are present, -1 if it is smaller, 0 if there is no such
-      frame or no pair.
+      frame or no pair, or the offset is under `min_offset`.
     """
     coords = tf.convert_to_tensor(coords, tf.float32)
     if not facing_pairs:
@@ -246,13 +260,23 @@ def facing_sign(coords: Any, facing_pairs: Sequence[Sequence[int]]) -> tf.Tensor
     front = tf.gather(coords[..., 0], [int(a) for a, _ in facing_pairs], axis=1)  # [L, P]
     back = tf.gather(coords[..., 0], [int(b) for _, b in facing_pairs], axis=1)
     offset = front - back
-    return tf.sign(_masked_mean(offset, tf.math.is_finite(offset), axis=[0, 1]))
+    mean = _masked_mean(offset, tf.math.is_finite(offset), axis=[0, 1])
+    if min_offset > 0:
+        xy = coords[..., :2]
+        present = tf.reduce_all(tf.math.is_finite(xy), axis=-1)  # [L, J]
+        big = tf.constant(np.finfo(np.float32).max)
+        low = tf.reduce_min(tf.where(present[..., None], xy, big), axis=[0, 1])  # [2]
+        high = tf.reduce_max(tf.where(present[..., None], xy, -big), axis=[0, 1])
+        extent = tf.where(tf.reduce_any(present), tf.norm(high - low), 0.0)
+        mean = tf.where(tf.abs(mean) < min_offset * extent, 0.0, mean)
+    return tf.sign(mean)
 
 
 def canonical_facing(
     coords: Any,
     facing_pairs: Sequence[Sequence[int]],
     flip_pairs: Sequence[Sequence[int]] = (),
+    min_offset: float = 0.0,
 ) -> tf.Tensor:
     """Mirrors a video (`flip_horizontal`) whose person faces left, so that all face right.
 
@@ -265,12 +289,13 @@ def canonical_facing(
       coords: float [L, J, C] with x in channel 0; NaN joints are ignored.
       facing_pairs: (front, back) joint index pairs giving the facing (`facing_sign`).
       flip_pairs: (left, right) joint index pairs swapped by the mirror.
+      min_offset: see `facing_sign`; videos without a clear facing are left as they are.
 
     Returns:
       float32 [L, J, C]: `coords`, mirrored if `facing_sign` is -1.
     """
     coords = tf.convert_to_tensor(coords, tf.float32)
-    facing_left = facing_sign(coords, facing_pairs) < 0
+    facing_left = facing_sign(coords, facing_pairs, min_offset) < 0
     return tf.where(facing_left, flip_horizontal(coords, flip_pairs), coords)
 
 
@@ -356,7 +381,9 @@ def transform(
             flipped = flip_horizontal(coords, options.flip_pairs)
             coords = tf.where(draw < options.flip_probability, flipped, coords)
         if options.facing_pairs:
-            coords = canonical_facing(coords, options.facing_pairs, options.flip_pairs)
+            coords = canonical_facing(
+                coords, options.facing_pairs, options.flip_pairs, options.facing_min_offset
+            )
         values = tf.reshape(coords, [-1, options.num_joints * options.num_channels])
     if options.motion:
         values = tf.concat([values, motion_features(values, options.motion_stride)], axis=-1)

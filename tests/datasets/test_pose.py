@@ -248,6 +248,24 @@ def test_canonical_facing_mirrors_only_videos_facing_left():
     )
 
 
+@pytest.mark.parametrize("offset, expected_sign", [(2.0, 0.0), (3.0, -1.0)])
+def test_facing_min_offset_leaves_videos_without_a_clear_facing_as_they_are(offset, expected_sign):
+    # joints 2 and 3 span the video's box: extent = |(30, 40)| = 50, so 0.05 of it is 2.5.
+    coords = np.zeros((5, 4, 2), np.float32)
+    coords[:, 3] = (30.0, 40.0)
+    coords[:, 1] = (15.0, 20.0)  # hip
+    coords[:, 0] = (15.0 - offset, 25.0)  # knee `offset` left of the hip: facing left
+    extent = np.linalg.norm(coords.reshape(-1, 2).max(0) - coords.reshape(-1, 2).min(0))
+    assert extent == 50.0 and (offset >= 0.05 * extent) == (expected_sign != 0)
+    assert pose.facing_sign(coords, [(0, 1)], min_offset=0.05).numpy() == expected_sign
+    assert pose.facing_sign(coords, [(0, 1)]).numpy() == -1.0  # without a threshold: always
+    out = pose.canonical_facing(coords, [(0, 1)], [(2, 3)], min_offset=0.05).numpy()
+    if expected_sign == 0:
+        np.testing.assert_array_equal(out, coords)
+    else:
+        np.testing.assert_allclose(out, pose.flip_horizontal(coords, [(2, 3)]).numpy())
+
+
 def _side_view_squat(length: int = 30) -> np.ndarray:
     """Penn Action joints [L, 13 * 3] (x, y, visibility in pixels) of a squat seen from the side,
     the person facing right (knees ahead of the hips), one joint invisible in a few frames."""
