@@ -14,11 +14,11 @@ import difflib
 import importlib.util
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import ml_collections
 
-from tcc import errors
+from tcc import atomic, errors
 
 ConfigDict = ml_collections.ConfigDict
 
@@ -211,6 +211,84 @@ def get_default_config() -> ConfigDict:
     return c
 
 
+# ----------------------------------------------------------------------------- key classes
+# What each key of the config decides. Every leaf key of `get_default_config()` has exactly one
+# class (tests/config/test_key_classes.py fails on a new key without one). Two rules read it:
+# a resumed run may change `RESUMABLE_CLASSES` (tcc.training.checkpoints), and two runs train
+# the same model when they differ in `RUN` keys only (tcc.experiments.jobs reuses such a run).
+MODEL = "model"  # what is trained and how its steps are computed: algorithm, architecture,
+#                 losses, optimizer, seed, batch shape, precision, strategy
+DATA = "data"  # what it is trained on: datasets, their content, sampling, augmentation, poses
+DATA_STREAM = "data_stream"  # where the data is read from and the shuffle buffer: a resume may
+#                 change them (the data moved, less memory); another run's model is not reused
+BUDGET = "budget"  # how many steps: a resume extends it; a reused run must match it
+RUN = "run"  # run control only (where, how often, how fast); never changes the trained weights
+KEY_CLASSES_ALL = (MODEL, DATA, DATA_STREAM, BUDGET, RUN)
+RESUMABLE_CLASSES = frozenset({DATA_STREAM, BUDGET, RUN})
+
+# Dotted key or section (ending in '.') -> class; the longest matching entry wins.
+_KEY_CLASS = {
+    "training_algo": MODEL,
+    "datasets": DATA,
+    "logdir": RUN,
+    "seed": MODEL,
+    "strategy": MODEL,
+    "tpu": MODEL,
+    "worker_heartbeat_timeout": RUN,
+    "mixed_precision": MODEL,
+    "jit_compile": MODEL,
+    "loss_scope": MODEL,
+    "sync_batch_norm": MODEL,
+    "data.": DATA,
+    "data.path": DATA_STREAM,
+    "data.tfds_data_dir": DATA_STREAM,
+    "data.shuffle_queue_size": DATA_STREAM,
+    "data.cache_dir": RUN,
+    "data.num_parallel_calls": RUN,
+    "data.num_prefetch_batches": RUN,
+    "augmentation.": DATA,
+    "pose.": DATA,
+    "train.max_iters": BUDGET,
+    "train.batch_size": MODEL,
+    "train.num_frames": MODEL,
+    "train.visualize_interval": RUN,
+    "train.divergence_factor": RUN,
+    "train.divergence_window": RUN,
+    "eval.": RUN,
+    "model.": MODEL,
+    "alignment.": MODEL,
+    "sal.": MODEL,
+    "tcn.": MODEL,
+    "combined.": MODEL,
+    "classification.": MODEL,
+    "optimizer.": MODEL,
+    "checkpoint.": RUN,
+    "logging.": RUN,
+}
+
+
+def key_class(key: str) -> str:
+    """The class of dotted leaf key `key` (`MODEL`, `DATA`, `DATA_STREAM`, `BUDGET` or `RUN`).
+
+    Raises:
+      KeyError: if no entry of the classification covers `key`.
+    """
+    matches = [k for k in _KEY_CLASS if key == k or (k.endswith(".") and key.startswith(k))]
+    if not matches:
+        raise KeyError(f"config key {key!r} has no class; add it to tcc.config._KEY_CLASS")
+    return _KEY_CLASS[max(matches, key=len)]
+
+
+def differences(a: ConfigDict, b: ConfigDict, ignore: Collection[str] = ()) -> list[str]:
+    """`diff(a, b)` without the keys whose class is in `ignore` ('key: a -> b' lines)."""
+    fa, fb = flatten_values(a), flatten_values(b)
+    return [
+        f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}"
+        for k in sorted(set(fa) | set(fb))
+        if fa.get(k) != fb.get(k) and (not ignore or key_class(k) not in ignore)
+    ]
+
+
 def flat_keys(cfg: ConfigDict, prefix: str = "") -> list[str]:
     """Every key of `cfg`, dotted (`train.batch_size`), sub-dicts included."""
     return _flat_keys(cfg, prefix)
@@ -374,13 +452,7 @@ def split_override_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def save(cfg: ConfigDict, logdir: str, name: str = "config.json") -> str:
     """Writes the resolved config to `<logdir>/config.json` atomically; returns the path."""
-    os.makedirs(logdir, exist_ok=True)
-    path = os.path.join(logdir, name)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(cfg.to_dict(), f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_json(os.path.join(logdir, name), cfg.to_dict())
 
 
 def load_saved(logdir: str, overrides: Sequence[str] = ()) -> ConfigDict:
@@ -416,12 +488,7 @@ def _merge(cfg: ConfigDict, data: dict, source: str, prefix: str = "") -> None:
 
 def diff(a: ConfigDict, b: ConfigDict) -> list[str]:
     """Keys whose values differ between two configs, as 'key: a -> b' lines."""
-    fa, fb = flatten_values(a), flatten_values(b)
-    return [
-        f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}"
-        for k in sorted(set(fa) | set(fb))
-        if fa.get(k) != fb.get(k)
-    ]
+    return differences(a, b)
 
 
 def flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
@@ -433,9 +500,6 @@ def flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
         else:
             out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
     return out
-
-
-_flatten_values = flatten_values  # the former private name
 
 
 def make_flags_parser(overrides: list[str]):

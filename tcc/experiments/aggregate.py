@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from tcc import atomic
 from tcc.experiments.grid import Experiment
 
 
@@ -282,10 +283,7 @@ def update_results_file(path: str, section: str, title: str, content: str) -> No
             text = pattern.sub(lambda _: block, text, count=1)
         else:
             text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        atomic.write_text(path, text)
 
 
 def write_outputs(
@@ -330,8 +328,5 @@ def write_outputs(
         "reused": summary.reused,
         "meta": dict(meta),
     }
-    path = os.path.join(output_dir, experiment.name, "summary.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True, allow_nan=True)
+    atomic.write_json(os.path.join(output_dir, experiment.name, "summary.json"), data)
     return content

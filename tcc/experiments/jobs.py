@@ -28,6 +28,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
+from tcc import atomic
 from tcc import config as config_lib
 from tcc.experiments import presets
 from tcc.experiments.grid import Experiment, Run
@@ -35,18 +36,6 @@ from tcc.experiments.grid import Experiment, Run
 RESULT_FILE = "final_metrics.json"
 SPEC_FILE = "run_spec.json"
 TRAINED_IN_FILE = "trained_in.json"
-# Keys that do not change the trained model: `checkpoints.RESUMABLE_KEYS` without the step budget,
-# the data path and the shuffle queue (fine to change when resuming, not when copying a run).
-_NOT_TRAINING_KEYS = (
-    "logdir",
-    "train.visualize_interval",
-    "checkpoint.",
-    "logging.",
-    "eval.",
-    "data.num_parallel_calls",
-    "data.num_prefetch_batches",
-    "data.cache_dir",
-)
 
 
 @dataclasses.dataclass
@@ -99,14 +88,6 @@ def load_result(logdir: str) -> dict | None:
 def _read(path: str) -> str:
     with open(path, encoding="utf-8") as f:
         return f.read()
-
-
-def _write_json(path: str, data: dict) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
 
 
 def count_train_videos(cfg: ml_collections.ConfigDict, root: str) -> int:
@@ -171,18 +152,20 @@ def make_job(
 
 
 def same_training(a: ml_collections.ConfigDict, b: ml_collections.ConfigDict) -> bool:
-    """Whether two resolved configs train the same model (seed and step budget included)."""
-    return not [
-        d for d in config_lib.diff(a, b) if not any(d.startswith(k) for k in _NOT_TRAINING_KEYS)
-    ]
+    """Whether two resolved configs train the same model (seed and step budget included).
+
+    They do when they differ in run-control keys only (`config.key_class(key) == config.RUN`).
+    """
+    return not config_lib.differences(a, b, ignore={config_lib.RUN})
 
 
 def find_trained(job: Job) -> str | None:
     """A finished logdir of another experiment (same output_dir) that trained this job's model.
 
     Candidates are `<output_dir>/*/*/seed<k>` with a `final_metrics.json` at exactly
-    `train.max_iters`, a checkpoint, and a config equal to the job's up to `_NOT_TRAINING_KEYS`;
-    a logdir that itself reused another's model is not a candidate (its origin is).
+    `train.max_iters`, a checkpoint, and a config equal to the job's up to run-control keys
+    (`same_training`); a logdir that itself reused another's model is not a candidate (its
+    origin is).
     """
     from tcc.training import checkpoints
 
@@ -207,12 +190,9 @@ def _adopt(job: Job, source: str) -> None:
     """Copies the checkpoints of `source` into the job's logdir (atomically) and records it."""
     from tcc.training import checkpoints
 
-    target = checkpoints.checkpoint_dir(job.logdir)
-    tmp = f"{target}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(checkpoints.checkpoint_dir(source), tmp)
-    os.replace(tmp, target)
-    _write_json(os.path.join(job.logdir, TRAINED_IN_FILE), {"trained_in": source})
+    with atomic.directory(checkpoints.checkpoint_dir(job.logdir)) as staging:
+        shutil.copytree(checkpoints.checkpoint_dir(source), staging, dirs_exist_ok=True)
+    atomic.write_json(os.path.join(job.logdir, TRAINED_IN_FILE), {"trained_in": source})
     logging.info("%s: reusing the model trained in %s (same training config)", job.logdir, source)
 
 
@@ -232,7 +212,7 @@ def prepare(job: Job, reuse: bool = True) -> None:
         source = find_trained(job)
         if source is not None:
             _adopt(job, source)
-    _write_json(os.path.join(job.logdir, SPEC_FILE), job.spec())
+    atomic.write_json(os.path.join(job.logdir, SPEC_FILE), job.spec())
 
 
 def _mean_metrics(records: list[dict]) -> dict[str, float]:
@@ -267,7 +247,7 @@ def execute(job: Job) -> dict:
         "cells": {label: metrics[m] for label, m in job.columns.items() if m in metrics},
         "seconds": time.perf_counter() - start,
     }
-    _write_json(os.path.join(job.logdir, RESULT_FILE), result)
+    atomic.write_json(os.path.join(job.logdir, RESULT_FILE), result)
     keras.utils.clear_session()
     return result
 

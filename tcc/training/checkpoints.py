@@ -36,23 +36,6 @@ from tcc import config as config_lib
 from tcc import errors
 from tcc.errors import UserError
 
-# Keys that may change when a run is resumed; any other difference is refused.
-RESUMABLE_KEYS = (
-    "logdir",
-    "train.max_iters",
-    "train.visualize_interval",
-    "worker_heartbeat_timeout",
-    "train.divergence_",
-    "checkpoint.",
-    "logging.",
-    "eval.",
-    "data.num_parallel_calls",
-    "data.num_prefetch_batches",
-    "data.shuffle_queue_size",
-    "data.cache_dir",
-    "data.path",
-)
-
 
 class ConfigConflictError(UserError, ValueError):
     """The logdir holds a run whose config differs from the requested one."""
@@ -142,6 +125,9 @@ def latest_step(logdir: str) -> int:
 def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     """Refuses to resume a run in `logdir` under a config that changes what is being trained.
 
+    A resume may change the keys of `config.RESUMABLE_CLASSES` (run control, the step budget,
+    where the data is read from); any other difference is refused.
+
     Only a run with a checkpoint is protected: the `config.json` of a run that failed before its
     first checkpoint is simply replaced.
 
@@ -150,10 +136,7 @@ def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     """
     if not os.path.isfile(os.path.join(logdir, "config.json")) or latest_checkpoint(logdir) is None:
         return  # nothing trained yet: a failed first run does not pin its config
-    saved = config_lib.load_saved(logdir)
-    diffs = [
-        d for d in config_lib.diff(saved, cfg) if not any(d.startswith(k) for k in RESUMABLE_KEYS)
-    ]
+    diffs = resume_conflicts(config_lib.load_saved(logdir), cfg)
     if diffs:
         raise ConfigConflictError(
             f"{logdir} holds a run trained with a different config ({'; '.join(diffs[:5])}"
@@ -161,6 +144,14 @@ def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
             "config (only train.max_iters, logging.*, checkpoint.*, eval.* and data loading "
             "options may change)."
         )
+
+
+def resume_conflicts(
+    saved: ml_collections.ConfigDict, cfg: ml_collections.ConfigDict
+) -> list[str]:
+    """The differences ('key: a -> b') of `cfg` from a run's saved config that a resume refuses:
+    those of keys outside `config.RESUMABLE_CLASSES`."""
+    return config_lib.differences(saved, cfg, ignore=config_lib.RESUMABLE_CLASSES)
 
 
 def variable_dict(variables) -> dict[str, object]:
