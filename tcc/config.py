@@ -505,16 +505,14 @@ def flatten_values(cfg: ConfigDict, prefix: str = "") -> dict[str, object]:
 def make_flags_parser(overrides: list[str]):
     """An absl `flags_parser` that moves `--config.a.b=v` arguments into `overrides`.
 
-    Entry points use it as `app.run(main, flags_parser=make_flags_parser(OVERRIDES))`, because
-    the override keys are not declared absl flags.
+    The override keys are not declared absl flags, so the rest is parsed by `errors.parse_flags`
+    (an unknown flag names the closest config keys). Entry points use
+    `tcc.config_help.make_flags_parser`, which answers `--help` / `--helpconfig` first.
     """
 
     def parse(argv: list[str]) -> list[str]:
         import absl.flags
 
-        from tcc.config_help import handle_help  # --help / --helpconfig list the config keys
-
-        handle_help(argv)
         rest, found = split_override_args(argv)
         overrides.extend(found)
         return errors.parse_flags(absl.flags.FLAGS, rest, flat_keys(get_default_config()))

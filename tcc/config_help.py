@@ -185,3 +185,18 @@ def handle_help(argv: Sequence[str]) -> None:
         print(f"{doc}\n\n{_flags_help()}\n\n  --helpfull: every flag, absl's too\n")
     print(config_help(cfg))
     sys.exit(0)
+
+
+def make_flags_parser(overrides: list[str]):
+    """The entry points' absl `flags_parser`: `--help` / `--helpconfig` print the config keys and
+    exit; otherwise `tcc.config.make_flags_parser` (overrides into `overrides`, absl flags parsed).
+
+    Use as `app.run(main, flags_parser=config_help.make_flags_parser(OVERRIDES))`.
+    """
+    parse = config_lib.make_flags_parser(overrides)
+
+    def parse_with_help(argv: list[str]) -> list[str]:
+        handle_help(argv)
+        return parse(argv)
+
+    return parse_with_help

@@ -15,8 +15,7 @@ import os
 import numpy as np
 from absl import app, flags, logging
 
-from tcc import config as config_lib
-from tcc import errors
+from tcc import config_help, errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("logdir", None, "Training run directory.")
@@ -104,7 +103,7 @@ def main(argv: list[str]) -> None:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
-    app.run(errors.wrap(main), argv=argv, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+    app.run(errors.wrap(main), argv=argv, flags_parser=config_help.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 from absl import app, flags, logging
 
 from tcc import config as config_lib
-from tcc import errors
+from tcc import config_help, errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("config", None, "Path to a config file (configs/*.py); default: the demo.")
@@ -38,11 +38,13 @@ def main(argv: list[str]) -> None:
         cfg.logdir = FLAGS.logdir
     logging.info("%s Loading TensorFlow ...", plan(cfg))
 
-    from tcc.training import checkpoints, loop, workers  # noqa: PLC0415 (heavy, after parsing)
+    from tcc import checks  # noqa: PLC0415 (heavy, after parsing)
+    from tcc.training import checkpoints, loop, workers  # noqa: PLC0415
 
     made_logdir = not os.path.exists(cfg.logdir)
     try:
-        result = loop.train(cfg)
+        checks.check_config(cfg)  # the values, then (in the loop) the data, before any writing
+        result = loop.train(cfg, preflight=checks.preflight)
     except (loop.NonFiniteLossError, workers.WorkerLostError) as e:
         logging.error("%s", e)
         raise errors.UserError(str(e)) from e
@@ -92,7 +94,7 @@ def complete_message(logdir: str, step: int, max_iters: int) -> str:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
-    app.run(errors.wrap(main), argv=argv, flags_parser=config_lib.make_flags_parser(_OVERRIDES))
+    app.run(errors.wrap(main), argv=argv, flags_parser=config_help.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

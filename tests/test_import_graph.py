@@ -63,22 +63,11 @@ ALLOWED = {
 KNOWN_UPWARD: set[tuple[str, str]] = {
     ("tcc.apps.video_inputs", "tcc.extract_embeddings"),
     ("tcc.apps.video_inputs", "tcc.training.checkpoints"),
-    ("tcc.config", "tcc.config_help"),
     ("tcc.evaluation.runner", "tcc.algos"),
     ("tcc.evaluation.runner", "tcc.apps.projector"),
     ("tcc.evaluation.runner", "tcc.training.checkpoints"),
-    ("tcc.training.loop", "tcc.checks"),
 }
 KNOWN_CIRCLES: list[list[str]] = [
-    [
-        "tcc.algos",
-        "tcc.algos.alignment",
-        "tcc.algos.base",
-        "tcc.algos.combined",
-        "tcc.algos.sal",
-        "tcc.algos.supervised",
-        "tcc.algos.tcn",
-    ],
     [
         "tcc.apps.cli_common",
         "tcc.apps.projector",
@@ -86,7 +75,6 @@ KNOWN_CIRCLES: list[list[str]] = [
         "tcc.evaluation.runner",
         "tcc.extract_embeddings",
     ],
-    ["tcc.config", "tcc.config_help"],
 ]
 
 

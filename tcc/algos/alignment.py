@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import ml_collections
 import tensorflow as tf
 
 from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
+from tcc.algos.options import AlignmentOptions
 from tcc.losses.cycle_consistency import compute_alignment_loss
 
 
-def alignment_loss(cfg: ml_collections.ConfigDict, batch: Batch, embs: tf.Tensor) -> tf.Tensor:
-    """The TCC loss of `embs` [B, T, D] with the options of `cfg.alignment`.
+def alignment_loss(a: AlignmentOptions, batch: Batch, embs: tf.Tensor) -> tf.Tensor:
+    """The TCC loss of `embs` [B, T, D] with the options `a` (`cfg.alignment`).
 
     In stochastic mode the number of cycles is `B * T * alignment.fraction` (the original's rule).
     """
-    a = cfg.alignment
     batch_size, num_frames = embs.shape[0], embs.shape[1]
     if batch_size is None or num_frames is None:
         raise ValueError(f"alignment needs a static batch and time size; received {embs.shape}")
@@ -46,4 +45,4 @@ class Alignment(Algorithm):
     loss_names = ("alignment_loss",)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        return {"alignment_loss": alignment_loss(self.cfg, batch, embs)}
+        return {"alignment_loss": alignment_loss(self.options.alignment, batch, embs)}

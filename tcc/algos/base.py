@@ -17,7 +17,7 @@ embeddings in, a dict of named scalar loss terms out. Everything else is shared 
   (`_replica_scaled`), because the optimizer sums gradients across replicas (a global-batch loss
   too: its gathered embeddings carry the matching factor, see `tcc.algos.cross_replica`);
 - the randomness of the losses (TCC cycles, TCN positives, SaL triplets) is drawn from the
-  stateless seed `[cfg.seed, step]` (`batch['sample_seed']`), so it is the same on every replica
+  stateless seed `[seed, step]` (`batch['sample_seed']`), so it is the same on every replica
   and the same as on one device (`'replica'` scope adds the replica id);
 - optional synchronised batch norm (`cfg.sync_batch_norm`): batch statistics over all replicas;
 - metric trackers, one `keras.metrics.Mean` per loss term, plus `regularization`, `loss` and
@@ -32,12 +32,12 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import ml_collections
 import tensorflow as tf
 
 from tcc.algos import cross_replica
-from tcc.models.backbones import build_backbone
-from tcc.models.embedders import ConvEmbedder, SequenceEmbedder
+from tcc.algos.options import AlgorithmOptions
+from tcc.models.backbones import build_encoder
+from tcc.models.embedders import build_embedder
 from tcc.registry import Registry
 
 ALGORITHMS = Registry("training_algo")
@@ -58,68 +58,28 @@ class Algorithm(keras.Model):
     """Base class of all training algorithms.
 
     Args:
-      config: the full experiment config (an `ml_collections.ConfigDict` or its dict form).
+      options: the algorithm's options (`AlgorithmOptions`, or its `to_dict()` form as in
+        `get_config`); `tcc.algos.build_algorithm(cfg)` builds them from the config.
     """
 
     loss_names: tuple[str, ...] = ()
 
-    def __init__(self, config: dict | ml_collections.ConfigDict, **kwargs: Any):
+    def __init__(self, options: AlgorithmOptions | dict[str, Any], **kwargs: Any):
         super().__init__(**kwargs)
-        cfg = ml_collections.ConfigDict(config)
-        self.cfg = cfg
-        self.num_steps = int(cfg.data.num_steps)
-        self.input_kind = cfg.data.input_kind
-        self.encoder = self._build_encoder(cfg) if self.input_kind == "frames" else None
-        self.embedder = self._build_embedder(cfg)
-        self.loss_scope = cross_replica.check_loss_scope(cfg.get("loss_scope", "global"))
+        if isinstance(options, dict):
+            options = AlgorithmOptions.from_dict(options)
+        self.options = options
+        model = options.model
+        self.num_steps = model.num_steps
+        self.input_kind = model.input_kind
+        self.encoder = build_encoder(model.encoder) if model.encoder is not None else None
+        self.embedder = build_embedder(model.embedder, name="embedder")
+        self.loss_scope = cross_replica.check_loss_scope(options.loss_scope)
         names = (*self.loss_names, "regularization", "loss", "grad_norm")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
-    # ----------------------------------------------------------------------------- building
-    @staticmethod
-    def _build_encoder(cfg: ml_collections.ConfigDict) -> keras.Model:
-        base = cfg.model.base_model
-        return build_backbone(
-            network=base.network,
-            image_size=cfg.data.image_size,
-            weights=base.weights or None,
-            layer=base.layer if base.network == "resnet50v2" else None,
-            train_base=cfg.model.train_base,
-            l2_reg_weight=cfg.model.l2_reg_weight,
-        )
-
-    @staticmethod
-    def _build_embedder(cfg: ml_collections.ConfigDict) -> keras.layers.Layer:
-        m = cfg.model
-        if cfg.data.input_kind == "features":
-            e = m.sequence_embedder
-            return SequenceEmbedder(
-                num_steps=cfg.data.num_steps,
-                conv_layers=[list(x) for x in e.conv_layers],
-                fc_layers=list(e.fc_layers),
-                embedding_size=m.embedding_size,
-                capacity_scalar=e.capacity_scalar,
-                fc_dropout_rate=e.fc_dropout_rate,
-                context_pooling=e.context_pooling,
-                l2_normalize=m.l2_normalize,
-                l2_reg_weight=m.l2_reg_weight,
-                name="embedder",
-            )
-        e = m.conv_embedder
-        return ConvEmbedder(
-            num_steps=cfg.data.num_steps,
-            conv_layers=[list(x) for x in e.conv_layers],
-            fc_layers=list(e.fc_layers),
-            embedding_size=m.embedding_size,
-            capacity_scalar=e.capacity_scalar,
-            fc_dropout_rate=e.fc_dropout_rate,
-            l2_normalize=m.l2_normalize,
-            l2_reg_weight=m.l2_reg_weight,
-            name="embedder",
-        )
-
     def get_config(self) -> dict[str, Any]:
-        return {"config": self.cfg.to_dict(), "name": self.name}
+        return {"options": self.options.to_dict(), "name": self.name}
 
     # ----------------------------------------------------------------------------- forward
     def call(self, inputs: Batch | tf.Tensor, training: bool | None = None) -> tf.Tensor:
@@ -157,10 +117,10 @@ class Algorithm(keras.Model):
         raise NotImplementedError
 
     def _sample_seed(self) -> tf.Tensor:
-        """int64 [2]: `[cfg.seed, step]`, plus the replica id in `'replica'` loss scope."""
+        """int64 [2]: `[options.seed, step]`, plus the replica id in `'replica'` loss scope."""
         optimizer = getattr(self, "optimizer", None)
         step = tf.cast(optimizer.iterations, tf.int64) if optimizer is not None else 0
-        seed = tf.constant(int(self.cfg.seed), tf.int64)
+        seed = tf.constant(int(self.options.seed), tf.int64)
         if self.loss_scope == "replica":
             seed = seed + 1_000_003 * tf.cast(cross_replica.replica_id(), tf.int64)
         return tf.stack([seed, tf.cast(step, tf.int64)])
@@ -201,10 +161,9 @@ class Algorithm(keras.Model):
           feature_dim: F of feature / pose inputs (input_kind 'features'); unused for frames.
           batch_size: videos in the dummy batch (>= 2 so pairwise losses run).
         """
-        cfg = self.cfg
         steps = num_frames * self.num_steps
         if self.input_kind == "frames":
-            size = cfg.data.image_size
+            size = self.options.model.image_size
             frames = tf.zeros([batch_size, steps, size, size, 3])
         else:
             frames = tf.zeros([batch_size, steps, int(feature_dim or 1)])
@@ -217,7 +176,7 @@ class Algorithm(keras.Model):
         }
         self._total_loss(batch, training=False)
         self.built = True
-        if self.cfg.get("sync_batch_norm", False):
+        if self.options.sync_batch_norm:
             cross_replica.synchronize_batch_norm(self)
 
     def enable_xla(self) -> None:
@@ -269,11 +228,3 @@ class Algorithm(keras.Model):
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.trackers.values())
-
-
-def build_algorithm(cfg: ml_collections.ConfigDict) -> Algorithm:
-    """Instantiates the algorithm named by `cfg.training_algo` (see `ALGORITHMS.names()`)."""
-    # Importing the package registers every algorithm.
-    import tcc.algos  # noqa: F401
-
-    return ALGORITHMS.get(cfg.training_algo)(cfg.to_dict(), name=cfg.training_algo)

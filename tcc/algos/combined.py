@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tcc.algos.alignment import alignment_loss
 from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
+from tcc.algos.options import AlgorithmOptions
 from tcc.algos.sal import build_sal_head, sal_loss
 from tcc.algos.tcn import tcn_loss
 
@@ -34,9 +35,9 @@ class Combined(Algorithm):
 
     loss_names = ("alignment_loss", "sal_loss", "tcn_loss")
 
-    def __init__(self, config: dict, **kwargs: Any):
-        super().__init__(config, **kwargs)
-        w = self.cfg.combined
+    def __init__(self, options: AlgorithmOptions | dict[str, Any], **kwargs: Any):
+        super().__init__(options, **kwargs)
+        w = self.options.combined
         self.weights_by_term = {
             "alignment_loss": float(w.alignment_loss_weight),
             "sal_loss": float(w.sal_loss_weight),
@@ -48,20 +49,21 @@ class Combined(Algorithm):
                 "combined.alignment_loss_weight, combined.sal_loss_weight, "
                 f"combined.tcn_loss_weight; received {self.weights_by_term}"
             )
-        self.sal_head = build_sal_head(self.cfg) if self.weights_by_term["sal_loss"] > 0 else None
-        self.normalize_terms = bool(w.get("normalize_terms", False))
+        sal = self.weights_by_term["sal_loss"] > 0
+        self.sal_head = build_sal_head(self.options.sal) if sal else None
+        self.normalize_terms = bool(w.normalize_terms)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
         w = self.weights_by_term
         terms = {}
         if w["alignment_loss"] > 0:
-            loss = alignment_loss(self.cfg, batch, embs)
+            loss = alignment_loss(self.options.alignment, batch, embs)
             terms["alignment_loss"] = w["alignment_loss"] * self._normalized(
-                loss, lambda: alignment_loss(self.cfg, batch, tf.ones_like(embs))
+                loss, lambda: alignment_loss(self.options.alignment, batch, tf.ones_like(embs))
             )
         if w["sal_loss"] > 0:
             seed = loss_seed(batch, 1)
-            loss = sal_loss(self.cfg, self.sal_head, embs, training, seed)
+            loss = sal_loss(self.options.sal, self.sal_head, embs, training, seed)
             terms["sal_loss"] = w["sal_loss"] * self._normalized(loss, lambda: math.log(2.0))
         if w["tcn_loss"] > 0:
             # One draw of positives for the loss and its chance level (the step's seed, the same
@@ -69,9 +71,9 @@ class Combined(Algorithm):
             seed = loss_seed(batch, 2)
             if seed is None:
                 seed = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
-            loss = tcn_loss(self.cfg, batch, embs, seed=seed)
+            loss = tcn_loss(self.options.tcn, batch, embs, seed=seed)
             terms["tcn_loss"] = w["tcn_loss"] * self._normalized(
-                loss, lambda: tcn_loss(self.cfg, batch, tf.ones_like(embs), seed=seed)
+                loss, lambda: tcn_loss(self.options.tcn, batch, tf.ones_like(embs), seed=seed)
             )
         return terms
 

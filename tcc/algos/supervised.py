@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from tcc.algos.base import ALGORITHMS, Algorithm, Batch
+from tcc.algos.options import AlgorithmOptions
 
 
 @ALGORITHMS.register("supervised")
@@ -20,16 +21,16 @@ class Supervised(Algorithm):
 
     loss_names = ("classification_loss",)
 
-    def __init__(self, config: dict, **kwargs: Any):
-        super().__init__(config, **kwargs)
-        num_classes = int(self.cfg.classification.num_classes)
+    def __init__(self, options: AlgorithmOptions | dict[str, Any], **kwargs: Any):
+        super().__init__(options, **kwargs)
+        num_classes = int(self.options.classification.num_classes)
         if num_classes < 2:
             raise ValueError(
                 "supervised training needs classification.num_classes >= 2 (phase labels in the "
                 f"data); received {num_classes}"
             )
         self.num_classes = num_classes
-        self.dropout = keras.layers.Dropout(self.cfg.classification.dropout_rate)
+        self.dropout = keras.layers.Dropout(self.options.classification.dropout_rate)
         self.classifier = keras.layers.Dense(num_classes, dtype="float32", name="phase_logits")
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
@@ -37,7 +38,7 @@ class Supervised(Algorithm):
         labels = tf.cast(batch["frame_labels"], tf.int32)
         mask = tf.cast(labels >= 0, tf.float32)
         onehot = tf.one_hot(tf.maximum(labels, 0), self.num_classes)
-        ls = self.cfg.classification.label_smoothing
+        ls = self.options.classification.label_smoothing
         onehot = onehot * (1.0 - ls) + ls / self.num_classes
         xent = tf.nn.softmax_cross_entropy_with_logits(onehot, logits)  # [B, T]
         loss = tf.reduce_sum(xent * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tcc.algos.base import ALGORITHMS, Algorithm, Batch, loss_seed
+from tcc.algos.options import TcnOptions
 from tcc.losses.time_contrastive import compute_tcn_loss
 
 
-def tcn_loss(cfg, batch: Batch, embs: tf.Tensor, seed=None) -> tf.Tensor:
-    """TCN n-pairs loss of `embs` [B, T, D] with the options of `cfg.tcn`.
+def tcn_loss(
+    options: TcnOptions, batch: Batch, embs: tf.Tensor, seed: tf.Tensor | None = None
+) -> tf.Tensor:
+    """TCN n-pairs loss of `embs` [B, T, D] with the options `cfg.tcn`.
 
     `seed` fixes the sampled positives (see `tcc.losses.random_source`); None takes the step's
     seed of the batch (`batch['sample_seed']`), or new draws without one.
@@ -17,7 +20,7 @@ def tcn_loss(cfg, batch: Batch, embs: tf.Tensor, seed=None) -> tf.Tensor:
     if seed is None:
         seed = loss_seed(batch, 2)
     return compute_tcn_loss(
-        embs, positive_window=cfg.tcn.positive_window, reg_lambda=cfg.tcn.reg_lambda, seed=seed
+        embs, positive_window=options.positive_window, reg_lambda=options.reg_lambda, seed=seed
     )
 
 
@@ -28,4 +31,4 @@ class TCN(Algorithm):
     loss_names = ("tcn_loss",)
 
     def compute_losses(self, batch: Batch, embs: tf.Tensor, training: bool) -> dict[str, tf.Tensor]:
-        return {"tcn_loss": tcn_loss(self.cfg, batch, embs)}
+        return {"tcn_loss": tcn_loss(self.options.tcn, batch, embs)}

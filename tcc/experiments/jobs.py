@@ -225,13 +225,15 @@ def execute(job: Job) -> dict:
     """Trains (or resumes) and evaluates one job; writes and returns its `final_metrics.json`."""
     import keras
 
+    from tcc import checks
     from tcc.datasets import data_root
     from tcc.evaluation import runner as eval_runner
     from tcc.training import checkpoints, loop
 
     start = time.perf_counter()
     root = data_root.resolve(job.cfg)
-    trained = loop.train(job.cfg)
+    checks.check_config(job.cfg)
+    trained = loop.train(job.cfg, preflight=checks.preflight)
     path = checkpoints.latest_checkpoint(job.logdir)
     records = eval_runner.evaluate_checkpoint(job.cfg, job.logdir, path, root)
     metrics = _mean_metrics(records)

@@ -30,9 +30,12 @@ Both behaviours are Keras 3's documented `BatchNormalization` semantics: a layer
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 
 import keras
+
+from tcc.models.options import EncoderOptions
 
 NETWORKS = ("resnet50v2", "vggm", "small")
 TRAIN_BASE_MODES = ("frozen", "only_bn", "train_all")
@@ -259,3 +262,8 @@ _BUILDERS: dict[str, Callable[[int, int, str | None, float], keras.Model]] = {
     "vggm": _vggm,
     "small": _small,
 }
+
+
+def build_encoder(options: EncoderOptions) -> keras.Model:
+    """`build_backbone` with the arguments of `options`."""
+    return build_backbone(**dataclasses.asdict(options))

@@ -25,11 +25,14 @@ embeddings are cast to float32 before the optional L2 normalisation.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 from keras import ops
+
+from tcc.models.options import EmbedderOptions
 
 Shape = tuple[int | None, ...]
 
@@ -322,3 +325,16 @@ class SequenceEmbedder(_ContextEmbedder):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "context_pooling": self.context_pooling}
+
+
+def build_embedder(options: EmbedderOptions, name: str = "embedder") -> _ContextEmbedder:
+    """The one construction path of an embedder: `ConvEmbedder` for `options.kind == 'conv'`,
+    `SequenceEmbedder` for `'sequence'` (which alone takes `context_pooling`)."""
+    kwargs = dataclasses.asdict(options)
+    kind = kwargs.pop("kind")
+    pooling = kwargs.pop("context_pooling")
+    if kind == "sequence":
+        return SequenceEmbedder(context_pooling=pooling, name=name, **kwargs)
+    if kind == "conv":
+        return ConvEmbedder(name=name, **kwargs)
+    raise ValueError(f"embedder kind must be 'conv' or 'sequence'. Received: kind={kind!r}")

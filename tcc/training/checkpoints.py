@@ -146,9 +146,7 @@ def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
         )
 
 
-def resume_conflicts(
-    saved: ml_collections.ConfigDict, cfg: ml_collections.ConfigDict
-) -> list[str]:
+def resume_conflicts(saved: ml_collections.ConfigDict, cfg: ml_collections.ConfigDict) -> list[str]:
     """The differences ('key: a -> b') of `cfg` from a run's saved config that a resume refuses:
     those of keys outside `config.RESUMABLE_CLASSES`."""
     return config_lib.differences(saved, cfg, ignore=config_lib.RESUMABLE_CLASSES)

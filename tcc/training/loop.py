@@ -26,6 +26,7 @@ import dataclasses
 import math
 import os
 import signal
+from collections.abc import Callable
 
 import keras
 import ml_collections
@@ -33,10 +34,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tcc import checks
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
-from tcc.datasets import metadata, pipeline
+from tcc.datasets import data_root, metadata, pipeline
 from tcc.training import checkpoints, divergence, progress, summaries, validation, workers
 from tcc.training.optimizers import build_optimizer
 from tcc.training.precision import set_precision
@@ -131,14 +131,23 @@ def _distributed_step(model, strategy):
     return step
 
 
-def train(cfg: ml_collections.ConfigDict) -> TrainResult:
-    """Trains `cfg.training_algo` as configured; see the module docstring."""
+def train(
+    cfg: ml_collections.ConfigDict,
+    preflight: Callable[[ml_collections.ConfigDict], str] | None = None,
+) -> TrainResult:
+    """Trains `cfg.training_algo` as configured; see the module docstring.
+
+    Args:
+      cfg: the resolved config (its values checked by the caller: the entry points run
+        `tcc.checks.check_config` first).
+      preflight: `preflight(cfg) -> records root`, the checks of the data before anything is
+        written to the logdir (the entry points pass `tcc.checks.preflight`); it runs after the
+        strategy is built, because multi-worker collectives must be configured before
+        TensorFlow's context starts, which reading the data does. None: the data root only.
+    """
     logdir = cfg.logdir
-    # Config values, then the strategy (multi-worker collectives must be configured before
-    # TensorFlow's context starts, which reading the data does), then the data.
-    checks.check_config(cfg)
     strategy = build_strategy(cfg.strategy, cfg.tpu, cfg.worker_heartbeat_timeout)
-    root = checks.preflight(cfg)  # config values and data, before the logdir is written
+    root = preflight(cfg) if preflight is not None else data_root.resolve(cfg)
     keras.utils.set_random_seed(cfg.seed)
     set_precision(cfg.mixed_precision)
     cfg = prepare_config(cfg, root)

@@ -12,12 +12,12 @@ from tcc.algos.alignment import alignment_loss
 from tcc.losses.cycle_consistency import compute_alignment_loss
 
 
-def _combined(tmp_path, normalize: bool, **weights):
+def _combined(tmp_path, normalize: bool, loss_type: str = "regression_mse_var", **weights):
     cfg = tiny_config(
         str(tmp_path),
         str(tmp_path / "logdir"),
         training_algo="combined",
-        **{"combined.normalize_terms": normalize},
+        **{"combined.normalize_terms": normalize, "alignment.loss_type": loss_type},
         **{f"combined.{k}": v for k, v in weights.items()},
     )
     model = build_algorithm(cfg)
@@ -36,9 +36,7 @@ def _batch(num_videos=3, num_steps=6, seed=0):
 
 @pytest.mark.parametrize("loss_type", ["regression_mse_var", "classification", "regression_mse"])
 def test_alignment_term_is_divided_by_its_value_on_constant_embeddings(tmp_path, loss_type):
-    cfg, model = _combined(tmp_path, True, alignment_loss_weight=0.5)
-    cfg.alignment.loss_type = loss_type
-    model.cfg.alignment.loss_type = loss_type
+    cfg, model = _combined(tmp_path, True, loss_type, alignment_loss_weight=0.5)
     batch = _batch()
     embs = tf.constant(np.random.default_rng(1).normal(size=(3, 6, 8)), tf.float32)
     terms = model.compute_losses(batch, embs, training=True)
@@ -92,7 +90,9 @@ def test_without_normalization_terms_are_plain_weighted_losses(tmp_path):
     batch = _batch()
     embs = tf.constant(np.random.default_rng(4).normal(size=(3, 6, 8)), tf.float32)
     got = float(model.compute_losses(batch, embs, training=True)["alignment_loss"])
-    assert got == pytest.approx(0.3 * float(alignment_loss(cfg, batch, embs)), rel=1e-6)
+    assert got == pytest.approx(
+        0.3 * float(alignment_loss(model.options.alignment, batch, embs)), rel=1e-6
+    )
 
 
 def test_the_chance_level_carries_no_gradient(tmp_path):
@@ -101,7 +101,7 @@ def test_the_chance_level_carries_no_gradient(tmp_path):
     embs = tf.Variable(np.random.default_rng(5).normal(size=(3, 6, 8)).astype(np.float32))
     with tf.GradientTape(persistent=True) as tape:
         norm = model.compute_losses(batch, embs, training=True)["alignment_loss"]
-        raw = alignment_loss(cfg, batch, embs)
+        raw = alignment_loss(model.options.alignment, batch, embs)
     ratio = float(raw / norm)
     np.testing.assert_allclose(
         tape.gradient(norm, embs).numpy() * ratio,

@@ -112,7 +112,7 @@ def test_an_unfinished_run_resumes_from_its_checkpoint(micro_run, monkeypatch, t
 
     starts = []
     real = loop.train
-    monkeypatch.setattr(loop, "train", lambda cfg: starts.append(r := real(cfg)) or r)
+    monkeypatch.setattr(loop, "train", lambda cfg, **kw: starts.append(r := real(cfg, **kw)) or r)
     _, failures = runner.run_experiment("few_shot", micro_run["cfg"], [0], out, MICRO_RUNS)
     assert failures == []
     assert [(r.start_step, r.final_step) for r in starts] == [(2, 2)]  # nothing retrained
@@ -124,7 +124,7 @@ def _record_train_steps(monkeypatch):
 
     starts = []
     real = loop.train
-    monkeypatch.setattr(loop, "train", lambda cfg: starts.append(r := real(cfg)) or r)
+    monkeypatch.setattr(loop, "train", lambda cfg, **kw: starts.append(r := real(cfg, **kw)) or r)
     return starts
 
 
