@@ -2,7 +2,7 @@
 
   python bench/features.py                  # 200 feature steps, 10 pixel steps
   python bench/features.py --quick          # 50 / 3 steps
-  python bench/features.py --features_root=/tmp/penn_joints/records --dataset=squats
+  python bench/features.py --features_root=data/penn_joints/records --dataset=squats
 
 Features: `configs/penn_action_joints.py` (13 joints x (x, y, visibility), preprocessing with
 motion, MLP sequence embedder) on random pose sequences of 40-140 frames written to a temporary

@@ -2,13 +2,14 @@
 
 Runs the four experiments on 2D human joints instead of pixels, with the pose settings of
 `configs/penn_action_joints.py` (13 joints + visibility, centring, scaling, flips, motion; an MLP
-sequence embedder). The data is the small real subset in /work/shared/data/penn_action_joints
-(45 sequences per action; 30 train / 15 val). It has no phase labels: `--derived_events` makes rough
-key events from the joints (squats: hips half-way down, lowest, half-way up; push-ups: head lowest;
-pull-ups: head highest), a heuristic stand-in for the paper's annotations (docs/experiments.md).
+sequence embedder). The data is the small real subset in ../shared/data/penn_action_joints
+(relative to the repository root; 45 sequences per action; 30 train / 15 val). It has no phase
+labels: `--derived_events` makes rough key events from the joints (squats: hips half-way down,
+lowest, half-way up; push-ups: head lowest; pull-ups: head highest), a heuristic stand-in for the
+paper's annotations (docs/experiments.md).
 
-  python examples/penn_joints.py --input_dir=/work/shared/data/penn_action_joints \
-      --output_dir=/tmp/penn_joints --derived_events
+  python examples/penn_joints.py --input_dir=../shared/data/penn_action_joints \
+      --output_dir=data/penn_joints --derived_events
   python -m tcc.experiments --experiment=loss_ablation --config=configs/experiments_keypoints.py \
       --tag=keypoints --seeds=3 --results_file=RESULTS.md
   (same for from_scratch, combined, few_shot)
@@ -32,6 +33,8 @@ import os
 
 from tcc import config as config_lib
 
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _penn_action_joints_config():
     return config_lib.load_config_file(
@@ -42,7 +45,8 @@ def _penn_action_joints_config():
 def get_config():
     c = _penn_action_joints_config()
     c.datasets = ["squats", "pushups", "pullups"]
-    c.data.path = "/tmp/penn_joints/records"  # written by examples/penn_joints.py (docstring)
+    # Written by examples/penn_joints.py (docstring); relative to the repository root.
+    c.data.path = os.path.join(_REPO_ROOT, "data", "penn_joints", "records")
     c.logdir = "/tmp/tcc_experiments/unused"  # the runner gives every run its own logdir
     c.train.max_iters = 3000
     # As RESULTS.md was made (before the facing fix of docs/poses.md); regenerating it with the

@@ -8,12 +8,12 @@ Import the joints, either from the Penn Action download (its hand-annotated labe
 or from the CSV subset of the joints (examples/penn_joints.py, docs/poses.md):
 
   python examples/penn_joints.py --input_dir=/path/to/penn_action_joints \
-      --output_dir=/tmp/penn_joints --actions=squats --derived_events
+      --output_dir=data/penn_joints --actions=squats --derived_events
 
 then train and evaluate (about 20 CPU-seconds of training, 3000 steps):
 
   python -m tcc.train --alsologtostderr --config=configs/penn_action_joints.py \
-      --config.data.path=/tmp/penn_joints/records --logdir=/tmp/tcc/penn_joints
+      --config.data.path=data/penn_joints/records --logdir=/tmp/tcc/penn_joints
   python -m tcc.evaluate --logdir=/tmp/tcc/penn_joints
 
 Add `--config.train.max_iters=50` for a smoke test. Both importers store per joint (x, y,

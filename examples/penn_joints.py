@@ -1,7 +1,7 @@
 r"""Penn Action joints (CSV) -> per-sequence keypoint .npy files (own-videos layout) -> records.
 
   python examples/penn_joints.py --input_dir=/path/to/penn_action_joints \
-      --output_dir=/tmp/penn_joints [--actions=squats,pushups,pullups] \
+      --output_dir=data/penn_joints [--actions=squats,pushups,pullups] \
       [--key_events=my_events.json | --derived_events]
 
 reads `<input_dir>/{squat,pushup,pullup}_joints*.csv` (`Sequence_ID,Frame,<joint>_x,<joint>_y,...`
@@ -24,7 +24,7 @@ lowest; pull-ups - head highest. Derived events are a heuristic for trying the e
 ground truth. Then train and evaluate (docs/poses.md):
 
   python -m tcc.train --alsologtostderr --config=configs/penn_action_joints.py \
-      --config.data.path=/tmp/penn_joints/records --logdir=/tmp/tcc/penn_joints
+      --config.data.path=data/penn_joints/records --logdir=/tmp/tcc/penn_joints
 """
 
 from __future__ import annotations
@@ -42,7 +42,12 @@ from tcc.datasets import convert
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("input_dir", None, "Folder of the Penn Action joint CSVs.")
-flags.DEFINE_string("output_dir", "/tmp/penn_joints", "Writes raw/ and records/ here.")
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+flags.DEFINE_string(
+    "output_dir",
+    os.path.join(_REPO_ROOT, "data", "penn_joints"),
+    "Writes raw/ and records/ here (default: data/penn_joints under the repository root).",
+)
 flags.DEFINE_list("actions", ["squats", "pushups", "pullups"], "Actions to convert.")
 flags.DEFINE_string("key_events", None, 'Your key events, {"<sequence_id>": [e1, ...]}.')
 flags.DEFINE_bool("derived_events", False, "Derive rough key events from the joints.")

@@ -8,8 +8,8 @@
       --config.data.path=/data/tcc_records --config.model.base_model.weights=/data/r50v2.h5 \\
       --output_dir=/data/experiments --parallel=4                   # the paper's scale, GPUs
 
-  python examples/penn_joints.py --input_dir=/work/shared/data/penn_action_joints \\
-      --output_dir=/tmp/penn_joints --derived_events
+  python examples/penn_joints.py --input_dir=../shared/data/penn_action_joints \\
+      --output_dir=data/penn_joints --derived_events
   python -m tcc.experiments --experiment=few_shot --preset=keypoints --seeds=3   # joints, CPU
 
 Experiments: loss_ablation, from_scratch, combined, few_shot, or `all`. Running the same command

@@ -3,7 +3,7 @@
 Per table: {dataset: {row: values in the order of the experiment's columns}}, in the paper's units
 (classification accuracy in %, progression R², Kendall's τ). A row may be shorter than the columns
 where the paper gives fewer numbers (Table 6 is only partly legible in our copy of the text; see
-/work/shared/REFERENCE.md §"The paper's numbers").
+../shared/REFERENCE.md §"The paper's numbers").
 """
 
 from __future__ import annotations
