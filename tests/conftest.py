@@ -1,5 +1,11 @@
-"""Shared pytest setup: quiet TensorFlow, no GPU, and small shared fixtures."""
+"""Shared pytest setup: quiet TensorFlow, no GPU, and small shared fixtures and fake data writers.
 
+Fake data layouts used by several test files live here, once: `write_tiny_records` (records),
+`write_penn_action` (the Penn Action download: labels/NNNN.mat, frames/NNNN/NNNNNN.jpg) and
+`write_annotations` (labels/<video>.txt, key_events.json, phases.json of an own-videos folder).
+"""
+
+import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -47,6 +53,61 @@ def write_tiny_records(
             videos.append(records.VideoExample(f"{split}_{i}", frames=frames, frame_labels=labels))
         records.write_split(videos, root, name, split)
     return root
+
+
+def write_penn_action(
+    root,
+    videos: dict[str, tuple[str, int, int]],
+    joints: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    frames: bool = True,
+    frame_step: int = 30,
+) -> str:
+    """Writes the layout of the Penn Action download under `root` (a pathlib.Path).
+
+    Args:
+      videos: {video id 'NNNN': (action string, train flag 1 / -1, number of frames)}.
+      joints: {video id: (x, y, visibility)}, each [n, 13]; default zeros and all visible.
+      frames: write frames/NNNN/NNNNNN.jpg (12 x 16 px, value `frame_step * i`); else empty
+        frames/ (the joints mode reads no frames).
+    """
+    import imageio.v2 as imageio
+    import scipy.io
+
+    os.makedirs(root / "labels", exist_ok=True)
+    os.makedirs(root / "frames", exist_ok=True)
+    for vid, (action, train, n) in videos.items():
+        if frames:
+            os.makedirs(root / "frames" / vid)
+            for i in range(n):
+                frame = np.full((12, 16, 3), frame_step * i, np.uint8)
+                imageio.imwrite(root / "frames" / vid / f"{i + 1:06d}.jpg", frame)
+        x, y, vis = (joints or {}).get(
+            vid, (np.zeros((n, 13)), np.zeros((n, 13)), np.ones((n, 13), np.uint8))
+        )
+        scipy.io.savemat(
+            root / "labels" / f"{vid}.mat",
+            {"action": action, "nframes": n, "train": train, "x": x, "y": y, "visibility": vis},
+        )
+    return str(root)
+
+
+def write_annotations(
+    root,
+    labels: dict[str, list[int]] | None = None,
+    key_events: dict[str, list[int]] | None = None,
+    phases: list[str] | None = None,
+) -> str:
+    """Writes the annotations of an own-videos folder `root` (a pathlib.Path), each if given:
+    labels/<video>.txt (one phase id per line), key_events.json and phases.json."""
+    if labels:
+        os.makedirs(root / "labels", exist_ok=True)
+        for name, ids in labels.items():
+            (root / "labels" / f"{name}.txt").write_text("\n".join(map(str, ids)) + "\n")
+    if key_events:
+        (root / "key_events.json").write_text(json.dumps(key_events))
+    if phases:
+        (root / "phases.json").write_text(json.dumps(phases))
+    return str(root)
 
 
 def tiny_config(root: str, logdir: str, **overrides):

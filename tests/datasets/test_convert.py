@@ -9,7 +9,7 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import SUBPROCESS_TIMEOUT
+from conftest import SUBPROCESS_TIMEOUT, write_annotations
 
 from tcc.datasets import convert, metadata, records
 from tcc.datasets.convert import ConversionError, WriteOptions
@@ -39,15 +39,7 @@ def _make_input(root, labels=None, key_events=None, phases=None):
         imageio.imwrite(
             root / "train" / "clip_b" / f"{i + 1}.jpg", np.full((24, 24, 3), v, np.uint8)
         )
-    if labels:
-        os.makedirs(root / "labels")
-        for name, ids in labels.items():
-            (root / "labels" / f"{name}.txt").write_text("\n".join(map(str, ids)) + "\n")
-    if key_events:
-        (root / "key_events.json").write_text(json.dumps(key_events))
-    if phases:
-        (root / "phases.json").write_text(json.dumps(phases))
-    return str(root)
+    return write_annotations(root, labels, key_events, phases)
 
 
 def _read(out, split="train", name="demo"):

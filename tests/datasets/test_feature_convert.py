@@ -6,7 +6,7 @@ import os
 import imageio.v2 as imageio
 import numpy as np
 import pytest
-import scipy.io
+from conftest import write_annotations, write_penn_action
 
 from tcc.datasets import convert, penn_action, records
 from tcc.datasets.labels import LabelError
@@ -92,13 +92,7 @@ def _layout(root, files: dict, labels: dict | None = None, key_events: dict | No
             (root / rel).write_text(content)
         else:
             np.save(root / rel, content)
-    if labels:
-        os.makedirs(root / "labels")
-        for name, ids in labels.items():
-            (root / "labels" / f"{name}.txt").write_text("\n".join(map(str, ids)) + "\n")
-    if key_events:
-        (root / "key_events.json").write_text(json.dumps(key_events))
-    return str(root)
+    return write_annotations(root, labels, key_events)
 
 
 def test_convert_npy_feature_files_with_label_files(tmp_path):
@@ -187,25 +181,17 @@ def test_convert_command_line_reports_a_bad_feature_file_in_one_line(tmp_path, c
     assert "a.csv: row 3, column 1: 'bad' is not a number" in capsys.readouterr().err
 
 
-def _penn(root, videos):
-    """labels/NNNN.mat only (joints mode needs no frames/ content)."""
-    os.makedirs(root / "labels")
-    os.makedirs(root / "frames")
-    for vid, (train, x, y, vis) in videos.items():
-        scipy.io.savemat(
-            root / "labels" / f"{vid}.mat",
-            {"action": "squat", "nframes": len(x), "train": train, "x": x, "y": y,
-             "visibility": vis},
-        )  # fmt: skip
-    return str(root)
-
-
 def test_penn_action_joints_mode_keeps_coordinates_and_marks_invisible_joints(tmp_path):
     rng = np.random.default_rng(6)
     x, y = rng.uniform(0, 300, (2, 5, 13))
     vis = np.ones((5, 13), np.uint8)
     vis[2, 7] = 0  # left hip hidden in frame 2
-    root = _penn(tmp_path / "penn", {"0001": (1, x, y, vis), "0002": (-1, x[:4], y[:4], vis[:4])})
+    root = write_penn_action(
+        tmp_path / "penn",
+        {"0001": ("squat", 1, 5), "0002": ("squat", -1, 4)},
+        joints={"0001": (x, y, vis), "0002": (x[:4], y[:4], vis[:4])},
+        frames=False,  # the joints mode reads no frames
+    )
     out = str(tmp_path / "out")
     events = tmp_path / "events.json"
     events.write_text(json.dumps({"0001": [1, 2, 4]}))

@@ -3,11 +3,10 @@
 import json
 import os
 
-import imageio.v2 as imageio
 import numpy as np
 import pytest
-import scipy.io
 from absl import flags
+from conftest import write_penn_action
 
 from tcc.datasets import penn_action, records
 from tcc.datasets.convert import ConversionError, WriteOptions
@@ -27,24 +26,7 @@ FAKE = {
 
 def make_penn(root, videos=FAKE):
     """frames/NNNN/NNNNNN.jpg and labels/NNNN.mat as in the Penn Action download."""
-    for vid, (action, train, n) in videos.items():
-        os.makedirs(root / "frames" / vid)
-        for i in range(n):
-            frame = np.full((12, 16, 3), 30 * i, np.uint8)
-            imageio.imwrite(root / "frames" / vid / f"{i + 1:06d}.jpg", frame)
-        os.makedirs(root / "labels", exist_ok=True)
-        scipy.io.savemat(
-            root / "labels" / f"{vid}.mat",
-            {
-                "action": action,
-                "nframes": n,
-                "train": train,
-                "x": np.zeros((n, 13)),
-                "y": np.zeros((n, 13)),
-                "visibility": np.ones((n, 13), np.uint8),
-            },
-        )
-    return str(root)
+    return write_penn_action(root, videos)
 
 
 def test_read_video_info_reads_action_split_and_length(tmp_path):

@@ -1,12 +1,11 @@
 """Tests for tcc.datasets.sources.tfds_builders: offline builds from tiny fake data (tfds.load)."""
 
-import json
 import os
 
 import imageio.v2 as imageio
 import numpy as np
-import scipy.io
 import tensorflow_datasets as tfds
+from conftest import write_annotations, write_penn_action
 
 from tcc.datasets import convert
 from tcc.datasets.convert import WriteOptions
@@ -15,27 +14,6 @@ from tcc.datasets.sources.video_io import FrameOptions
 
 # video id -> (Penn Action action string, train flag, number of frames)
 FAKE = {"0001": ("squat", 1, 5), "0002": ("squat", -1, 4), "0003": ("golf_swing", 1, 3)}
-
-
-def _make_penn(root):
-    for vid, (action, train, n) in FAKE.items():
-        os.makedirs(root / "frames" / vid)
-        for i in range(n):
-            frame = np.full((12, 16, 3), 40 * i, np.uint8)
-            imageio.imwrite(root / "frames" / vid / f"{i + 1:06d}.jpg", frame)
-        os.makedirs(root / "labels", exist_ok=True)
-        scipy.io.savemat(
-            root / "labels" / f"{vid}.mat",
-            {
-                "action": action,
-                "nframes": n,
-                "train": train,
-                "x": np.zeros((n, 13)),
-                "y": np.zeros((n, 13)),
-                "visibility": np.ones((n, 13)),
-            },
-        )
-    return root
 
 
 def _load(name, manual_dir, data_dir, split):
@@ -58,8 +36,9 @@ def test_builders_are_registered_with_one_config_per_penn_action_class():
 
 
 def test_penn_action_builds_from_the_raw_layout_with_key_events(tmp_path):
-    manual = _make_penn(tmp_path / "manual")
-    (manual / "key_events.json").write_text(json.dumps({"0001": [1, 2, 4]}))
+    manual = tmp_path / "manual"
+    write_penn_action(manual, FAKE, frame_step=40)
+    write_annotations(manual, key_events={"0001": [1, 2, 4]})
     train = _load("penn_action/squats", manual, tmp_path / "tfds", "train")
     val = _load("penn_action/squats", manual, tmp_path / "tfds", "val")
     assert set(train) == {"0001"} and set(val) == {"0002"}
@@ -77,8 +56,7 @@ def test_pouring_builds_from_records_of_the_converter(tmp_path):
     os.makedirs(src)
     for i in range(4):
         imageio.imwrite(src / f"{i}.png", np.full((8, 8, 3), 50 * i, np.uint8))
-    os.makedirs(tmp_path / "own" / "labels")
-    (tmp_path / "own" / "labels" / "clip.txt").write_text("0\n1\n1\n4\n")
+    write_annotations(tmp_path / "own", labels={"clip": [0, 1, 1, 4]})
     options = WriteOptions(FrameOptions(image_size=8))
     convert.convert(str(tmp_path / "own"), str(tmp_path / "manual"), "pouring", options)
     train = _load("pouring", tmp_path / "manual", tmp_path / "tfds", "train")
@@ -92,7 +70,7 @@ def test_pouring_builds_from_the_own_videos_layout(tmp_path):
     os.makedirs(src)
     for i in range(3):
         imageio.imwrite(src / f"{i}.png", np.full((8, 8, 3), 60 * i, np.uint8))
-    (tmp_path / "manual" / "key_events.json").write_text(json.dumps({"clip": [2]}))
+    write_annotations(tmp_path / "manual", key_events={"clip": [2]})
     val = _load("pouring", tmp_path / "manual", tmp_path / "tfds", "val")
     assert val["clip"]["video"].shape == (3, 224, 224, 3)
     np.testing.assert_array_equal(val["clip"]["frame_labels"], [0, 0, 1])
