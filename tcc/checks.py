@@ -5,11 +5,11 @@
 root, splits)` reads every record of the splits once (cached per file while the process lives)
 and checks them against the config: files present, not empty, not truncated, of the configured
 kind (frames / features) and width, one label per frame, label ids within the dataset's phases,
-and `data.num_steps` within the shortest video. `preflight(cfg, root)` does both for training;
-the entry points (`tcc.train`, `tcc.experiments`) hand it to `tcc.training.loop.train`, which calls
-it before it creates anything in the logdir. `remove_leftovers`
-deletes what killed runs leave behind. Every problem is an `errors.UserError` whose message names
-the key, file or video and says how to fix it.
+and `data.num_steps` within the shortest video. `preflight(cfg)` does both for training; the entry
+points (`tcc.train`, `tcc.experiments`) run `check_config` and hand `preflight` to
+`tcc.training.loop.train`, which calls it before it creates anything in the logdir.
+`remove_leftovers` deletes what killed runs leave behind. Every problem is an `errors.UserError`
+whose message names the key, file or video and says how to fix it.
 """
 
 from __future__ import annotations
