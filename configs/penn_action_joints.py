@@ -51,6 +51,7 @@ def get_config():
     c.pose.flip_pairs = [list(p) for p in PENN_ACTION_FLIP_PAIRS]
     c.pose.flip_probability = 0.5
     c.pose.facing_pairs = [list(p) for p in PENN_ACTION_FACING_PAIRS]  # all face right
+    c.pose.facing_min_offset = 0.05  # front / back views (most pull-ups) have no facing
     c.pose.motion = True
     c.pose.motion_stride = 0  # = data.frame_stride
     c.model.embedding_size = 64

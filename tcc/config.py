@@ -88,6 +88,7 @@ def get_default_config() -> ConfigDict:
     c.pose.flip_pairs = []  # [[left_joint, right_joint], ...] swapped on horizontal flip
     c.pose.flip_probability = 0.0  # training: mirror a video horizontally with this probability
     c.pose.facing_pairs = []  # [[front_joint, back_joint], ...]: mirror all to face right
+    c.pose.facing_min_offset = 0.0  # facing only if |knee - hip| >= this x pose extent; 0 = always
     c.pose.motion = False  # append x_t - x_(t - motion_stride) to every frame
     c.pose.motion_stride = 0  # frames back for motion; 0 = data.frame_stride
 
