@@ -34,19 +34,20 @@ def main(argv: list[str]) -> None:
     """Evaluates as the flags say; user errors raise `errors.UserError` (see `run`)."""
     del argv
     cfg = checks.load_run_config(FLAGS.logdir, _OVERRIDES)
-    from tcc.evaluation import runner  # noqa: PLC0415 (heavy imports after parsing)
+    from tcc import runs  # noqa: PLC0415 (heavy imports after parsing)
+    from tcc.evaluation import runner  # noqa: PLC0415
 
-    checks.check_eval_inputs(cfg, sorted(set(cfg.eval.splits) | {"val"}))
+    root = checks.check_eval_inputs(cfg, sorted(set(cfg.eval.splits) | {"val"}))
     if FLAGS.continuous_eval:
-        paths = runner.follow_checkpoints(FLAGS.logdir, cfg.train.max_iters, FLAGS.timeout)
+        paths = runs.follow_checkpoints(FLAGS.logdir, cfg.train.max_iters, FLAGS.timeout)
     else:
         path = checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint)
         paths = [path]
         if not FLAGS.checkpoint:  # the newest; a newer one if training rotates it away meanwhile
-            paths = runner.follow_checkpoints(
-                FLAGS.logdir, runner.checkpoint_step(path), timeout=60.0
-            )
-    records = runner.evaluate_checkpoints(cfg, FLAGS.logdir, paths, projector=FLAGS.projector)
+            paths = runs.follow_checkpoints(FLAGS.logdir, runs.checkpoint_step(path), timeout=60.0)
+    records = runs.evaluate_checkpoints(
+        cfg, FLAGS.logdir, paths, root=root, projector=FLAGS.projector
+    )
     if not records:
         raise errors.UserError(
             f"no checkpoint of --logdir={FLAGS.logdir} could be evaluated (see the log above); "

@@ -4,7 +4,7 @@
 
 The file holds, for N videos, `names` [N] (str), `seq_lens` [N], and per video i the arrays
 `embs_i` float32 [T_i, D], `frame_indices_i` int32 [T_i] and `labels_i` int32 [T_i] (-1 where
-unlabelled); no pickled objects. Works on any records, labelled or not (e.g. your own converted
+unlabelled); no pickled objects (`tcc.evaluation.embeddings_file`). Works on any records, labelled or not (e.g. your own converted
 videos: `--config.data.path=DIR`). `--stride=k` keeps every k-th frame.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 from absl import app, flags, logging
 
 from tcc import config_help, errors
@@ -32,31 +31,6 @@ flags.DEFINE_bool(
 )
 
 _OVERRIDES: list[str] = []
-
-
-def save_npz(path: str, split) -> None:
-    """Writes an `EmbeddedSplit` as a pickle-free `.npz`, atomically."""
-    arrays = {"names": np.array(split.names, dtype=str), "seq_lens": np.array(split.seq_lens)}
-    for i in range(len(split.names)):
-        arrays[f"embs_{i}"] = split.embs[i]
-        arrays[f"frame_indices_{i}"] = split.frame_indices[i]
-        arrays[f"labels_{i}"] = split.labels[i]
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def load_npz(path: str) -> dict[str, list]:
-    """Reads a file written by `save_npz`: {names, seq_lens, embs, frame_indices, labels}."""
-    with np.load(path, allow_pickle=False) as data:
-        n = len(data["names"])
-        return {
-            "names": [str(x) for x in data["names"]],
-            "seq_lens": data["seq_lens"].tolist(),
-            "embs": [data[f"embs_{i}"] for i in range(n)],
-            "frame_indices": [data[f"frame_indices_{i}"] for i in range(n)],
-            "labels": [data[f"labels_{i}"] for i in range(n)],
-        }
 
 
 def main(argv: list[str]) -> None:
@@ -80,22 +54,21 @@ def main(argv: list[str]) -> None:
     dataset = FLAGS.dataset or cfg.datasets[0]
     if dataset not in cfg.datasets:
         cfg.datasets = [dataset]  # another dataset under the same records root
+    from tcc import runs  # noqa: PLC0415
     from tcc.evaluation import embed as embed_lib  # noqa: PLC0415
-    from tcc.evaluation import runner
+    from tcc.evaluation.embeddings_file import save_npz  # noqa: PLC0415
 
     root = checks.check_eval_inputs(cfg, [FLAGS.split])
-    path = checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint)
-    model = runner.restore_model(cfg, path, root)
+    run = runs.Run(FLAGS.logdir, cfg, checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint), root)
     split = embed_lib.embed_split(
-        embed_lib.model_embed_fn(model), cfg, dataset, FLAGS.split, stride=FLAGS.stride, root=root
+        run.embed_fn(), cfg, dataset, FLAGS.split, stride=FLAGS.stride, root=root
     )
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
     save_npz(FLAGS.output, split)
     logging.info(
         "Wrote %d videos of %s/%s to %s", len(split.names), dataset, FLAGS.split, FLAGS.output
     )
     if FLAGS.projector:
-        from tcc.apps.projector import write_projector
+        from tcc.evaluation.projector import write_projector  # noqa: PLC0415
 
         path = write_projector(os.path.join(FLAGS.logdir, "projector"), split)
         logging.info("Projector: %s (tensorboard --logdir=%s)", path, FLAGS.logdir)

@@ -7,7 +7,8 @@ indices in j (the default variant of `scipy.stats.kendalltau`). Undefined pairs 
 two frames, or every frame matched to one frame of j) are dropped and the rest averaged. 1 means
 the alignment preserves temporal order perfectly, -1 that it reverses it.
 
-This module also holds the array checks and the distance shared by the other tasks.
+This module also holds the array check shared by the other tasks; the distances are those of
+`tcc.evaluation.distances`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-DISTANCES = ("sqeuclidean", "cosine")
+from tcc.evaluation.distances import check_metric, pairwise_distances
+
 # Upper bound on the elements of any intermediate array (float64 / int64: 32 MiB).
 BLOCK_ELEMENTS = 1 << 22
 
@@ -53,35 +55,6 @@ def check_videos(embs_list: Sequence[np.ndarray], name: str) -> list[np.ndarray]
     return videos
 
 
-def check_distance(distance: str) -> None:
-    """Raises ValueError unless `distance` is one of `DISTANCES`."""
-    if distance not in DISTANCES:
-        raise ValueError(f"`distance` must be one of {DISTANCES}. Received: distance={distance!r}")
-
-
-def pairwise_distances(a: np.ndarray, b: np.ndarray, distance: str = "sqeuclidean") -> np.ndarray:
-    """Distances between every row of `a` and every row of `b`.
-
-    Args:
-      a: float [n, D].
-      b: float [m, D].
-      distance: 'sqeuclidean' (||a - b||^2, clamped at 0) or 'cosine' (1 - cos(a, b); a zero
-        vector has cosine 0 with everything, i.e. distance 1).
-
-    Returns:
-      float64 [n, m].
-    """
-    check_distance(distance)
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if distance == "cosine":
-        a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-        b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        return 1.0 - a @ b.T
-    sq = np.sum(a * a, axis=1)[:, None] - 2.0 * (a @ b.T) + np.sum(b * b, axis=1)[None, :]
-    return np.maximum(sq, 0.0)
-
-
 def _flat_layout(videos: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
     """Concatenates ragged videos [T_i, D] into [F, D] and gives each frame a slot of [N, L].
 
@@ -101,7 +74,7 @@ def nearest_frames(
     Args:
       query: float [n, D] frames of one video.
       videos: N candidate videos [T_j, D] (ragged lengths allowed).
-      distance: see `pairwise_distances`.
+      distance: a metric of `tcc.evaluation.distances`.
 
     Returns:
       int64 [n, N]: entry (t, j) is the frame of video j nearest to query frame t (ties go to the
@@ -163,7 +136,8 @@ def kendalls_tau_per_pair(
       embs_list: N >= 2 arrays [T_i, D] (ragged lengths allowed).
       stride: keep every `stride`-th frame of every video (2 for Pouring, 5 for Penn Action in
         the original code).
-      distance: 'sqeuclidean' (the paper's) or 'cosine'.
+      distance: 'sqeuclidean' (the paper's), 'euclidean' or 'cosine'
+        (`tcc.evaluation.distances`).
 
     Returns:
       float64 [N, N]: entry (i, j) aligns video i (queries) to video j; NaN on the diagonal and
@@ -172,7 +146,7 @@ def kendalls_tau_per_pair(
     Raises:
       ValueError: on fewer than two videos, a bad stride or distance, or malformed embeddings.
     """
-    check_distance(distance)
+    check_metric(distance, "distance")
     if int(stride) != stride or stride < 1:
         raise ValueError(f"`stride` must be an integer >= 1. Received: stride={stride!r}")
     videos = [v[:: int(stride)] for v in check_videos(embs_list, "embs_list")]
@@ -196,7 +170,8 @@ def kendalls_tau(
     Args:
       embs_list: N >= 2 arrays [T_i, D] (ragged lengths allowed).
       stride: keep every `stride`-th frame of every video.
-      distance: 'sqeuclidean' (the paper's) or 'cosine'.
+      distance: 'sqeuclidean' (the paper's), 'euclidean' or 'cosine'
+        (`tcc.evaluation.distances`).
 
     Returns:
       The mean in [-1, 1], or NaN if no pair is defined (e.g. every video has one frame).

@@ -21,12 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tcc.evaluation.kendalls_tau import (
-    BLOCK_ELEMENTS,
-    check_distance,
-    check_videos,
-    pairwise_distances,
-)
+from tcc.evaluation.distances import check_metric, pairwise_distances
+from tcc.evaluation.kendalls_tau import BLOCK_ELEMENTS, check_videos
 from tcc.evaluation.phase_classification import LabelsList, MissingLabelsError, check_labels
 
 AVERAGES = ("frames", "videos")
@@ -81,7 +77,7 @@ def retrieval_ap(
       labels_list: N int arrays [T_i] (-1 = unlabelled frame), or None.
       ks: the K values.
       stride: keep every `stride`-th frame of every video before retrieval.
-      distance: 'sqeuclidean' or 'cosine'.
+      distance: a metric of `tcc.evaluation.distances` ('sqeuclidean', 'euclidean', 'cosine').
       average: 'frames' (mean over query frames) or 'videos' (mean of per-video means).
 
     Returns:
@@ -91,7 +87,7 @@ def retrieval_ap(
       MissingLabelsError: if fewer than two videos have labelled frames.
       ValueError: on malformed inputs, K < 1, a bad stride, distance or average.
     """
-    check_distance(distance)
+    check_metric(distance, "distance")
     if average not in AVERAGES:
         raise ValueError(f"`average` must be one of {AVERAGES}. Received: average={average!r}")
     if not ks or any(int(k) != k or k < 1 for k in ks):

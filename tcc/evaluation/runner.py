@@ -1,58 +1,28 @@
-"""Evaluate checkpoints: restore, embed once, run the tasks, write metrics.jsonl + TensorBoard.
+"""Evaluate an embed function: embed each dataset once, run the tasks, write the metrics.
 
-Used by `python -m tcc.evaluate`; callable from Python:
+Evaluation needs only an *embed function* (`tcc.evaluation.embed`); restoring it from a trained
+run's checkpoint is the run layer's job (`tcc.runs.evaluate_checkpoint`, used by
+`python -m tcc.evaluate`). From Python:
 
-  cfg = tcc.config.load_saved(logdir)
-  path = tcc.training.checkpoints.latest_checkpoint(logdir)
-  records = runner.evaluate_checkpoint(cfg, logdir, path)
+  run = tcc.runs.open_run(logdir)
+  records = runner.evaluate(run.embed_fn(), run.cfg, f"{logdir}/eval", run.step, root)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import time
-from collections.abc import Iterable, Iterator
 
 import ml_collections
 import tensorflow as tf
 from absl import logging
 
-from tcc import errors
+from tcc import atomic
 from tcc.evaluation import embed as embed_lib
 from tcc.evaluation.phase_classification import MissingLabelsError
 from tcc.evaluation.plots import few_shot_png
-from tcc.evaluation.tasks import TASKS, EvalContext
-
-_TRAIN_TASKS = ("phase_classification", "phase_progression", "few_shot")
-
-
-def checkpoint_step(path: str) -> int:
-    """The training step of a checkpoint path such as `.../ckpt-1500`."""
-    match = re.search(r"-(\d+)$", path)
-    if not match:
-        raise ValueError(f"cannot read the step from checkpoint path {path!r}")
-    return int(match.group(1))
-
-
-def restore_model(cfg: ml_collections.ConfigDict, checkpoint_path: str, root: str):
-    """Builds the algorithm of `cfg` and loads the model weights of a checkpoint."""
-    from tcc.algos import build_algorithm
-    from tcc.datasets import pipeline
-
-    feature_dim = None
-    if cfg.data.input_kind == "features":
-        spec = pipeline.make_eval_dataset(
-            pipeline.InputOptions.from_config(cfg), cfg.datasets[0], "val", root=root
-        ).element_spec
-        feature_dim = spec["frames"].shape[-1]
-    model = build_algorithm(cfg)
-    model.build_with_dummy_batch(cfg.train.num_frames, feature_dim=feature_dim)
-    from tcc.training.checkpoints import restore_model_weights
-
-    restore_model_weights(model, checkpoint_path)
-    return model
+from tcc.evaluation.projector import write_projector
+from tcc.evaluation.tasks import TASKS, EvalContext, EvalOptions, LossFn
 
 
 def _append_jsonl(path: str, record: dict) -> None:
@@ -64,17 +34,10 @@ def _append_jsonl(path: str, record: dict) -> None:
         os.fsync(f.fileno())
 
 
-def _write_png(path: str, data: bytes) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def evaluate_dataset(ctx: EvalContext) -> dict[str, float]:
-    """Runs every task of `ctx.cfg.eval.tasks` on one dataset; skipped tasks are logged."""
+    """Runs every task of `ctx.options.tasks` on one dataset; skipped tasks are logged."""
     metrics: dict[str, float] = {}
-    for name in ctx.cfg.eval.tasks:
+    for name in ctx.options.tasks:
         task = TASKS.get(name)
         try:
             metrics.update(task(ctx))
@@ -83,144 +46,57 @@ def evaluate_dataset(ctx: EvalContext) -> dict[str, float]:
     return metrics
 
 
-def evaluate_checkpoint(
+def evaluate(
+    embed_fn: embed_lib.EmbedFn,
     cfg: ml_collections.ConfigDict,
-    logdir: str,
-    checkpoint_path: str,
-    root: str | None = None,
-    projector: bool = False,
+    eval_dir: str,
+    step: int,
+    root: str,
+    algo_loss: LossFn | None = None,
+    projector_dir: str | None = None,
 ) -> list[dict]:
-    """Evaluates one checkpoint on every dataset of `cfg.datasets`.
+    """Evaluates an embed function on every dataset of `cfg.datasets`.
 
-    Appends one line per dataset to `<logdir>/eval/metrics.jsonl`, writes TensorBoard scalars
-    `metrics/<dataset>/<metric>` to `<logdir>/eval` and a few-shot curve PNG per dataset; with
-    `projector`, also a TensorBoard embedding projector of the val embeddings in
-    `<logdir>/projector`.
+    Appends one line per dataset to `<eval_dir>/metrics.jsonl`, writes TensorBoard scalars
+    `metrics/<dataset>/<metric>` to `eval_dir` and a few-shot curve PNG per dataset; with
+    `projector_dir`, also a TensorBoard embedding projector of the val embeddings in
+    `<projector_dir>/<dataset>`.
+
+    Args:
+      embed_fn: frames [1, C * num_steps, ...] -> embeddings [1, C, D].
+      cfg: the run config (its data options embed the videos; `EvalOptions.from_config`).
+      eval_dir: where the metrics go.
+      step: the training step the embed function comes from (the records' `step`).
+      root: the records root.
+      algo_loss: (dataset, split) -> training loss, for the `algo_loss` task.
+      projector_dir: where to write projectors (None: none).
 
     Returns:
       The records written: `{"step", "dataset", "split", "metrics"}`.
     """
-    from tcc.datasets import data_root
-
-    root = root or data_root.resolve(cfg)
-    step = checkpoint_step(checkpoint_path)
-    model = restore_model(cfg, checkpoint_path, root)
-    embed_fn = embed_lib.model_embed_fn(model)
-    eval_dir = os.path.join(logdir, "eval")
+    options = EvalOptions.from_config(cfg)
     writer = tf.summary.create_file_writer(eval_dir)
     records = []
-    needs_train = any(t in _TRAIN_TASKS for t in cfg.eval.tasks) and "train" in cfg.eval.splits
     for dataset in cfg.datasets:
         val = embed_lib.embed_split(embed_fn, cfg, dataset, "val", root=root)
-        train = (
-            embed_lib.embed_split(embed_fn, cfg, dataset, "train", root=root)
-            if needs_train
-            else None
-        )
-        ctx = EvalContext(cfg, dataset, train, val, model=model, root=root)
+        train = None
+        if options.needs_train:
+            train = embed_lib.embed_split(embed_fn, cfg, dataset, "train", root=root)
+        ctx = EvalContext(options, dataset, train, val, algo_loss=algo_loss)
         metrics = evaluate_dataset(ctx)
         record = {"step": step, "dataset": dataset, "split": "val", "metrics": metrics}
         _append_jsonl(os.path.join(eval_dir, "metrics.jsonl"), record)
         with writer.as_default(step=step):
             for key, value in metrics.items():
                 tf.summary.scalar(f"metrics/{dataset}/{key}", value)
-            if "few_shot_curve" in ctx.extras and ctx.extras["few_shot_curve"]:
+            if ctx.extras.get("few_shot_curve"):
                 png = few_shot_png({dataset: ctx.extras["few_shot_curve"]}, title=dataset)
-                _write_png(os.path.join(eval_dir, f"few_shot_{dataset}.png"), png)
+                atomic.write_bytes(os.path.join(eval_dir, f"few_shot_{dataset}.png"), png)
                 tf.summary.image(f"few_shot/{dataset}", tf.io.decode_png(png)[None])
         records.append(record)
-        if projector:
-            from tcc.apps.projector import write_projector
-
-            write_projector(os.path.join(logdir, "projector", dataset), val)
+        if projector_dir is not None:
+            write_projector(os.path.join(projector_dir, dataset), val)
     writer.flush()
-    return records
-
-
-def follow_checkpoints(
-    logdir: str, last_step: int, timeout: float = 3600.0, poll_seconds: float = 1.0
-) -> Iterator[str]:
-    """Yields the newest complete checkpoint of a run each time there is a newer one.
-
-    Reads only the checkpoint index file (`<logdir>/checkpoints/checkpoint`), which training
-    replaces atomically after a checkpoint's files are completely written, so a half-written
-    checkpoint is never yielded. When several checkpoints appeared since the last one yielded
-    (evaluation is slower than training), it moves to the newest and logs the ones it skips. Stops
-    after yielding one at or past `last_step`, or after `timeout` seconds without a new one.
-    """
-    from tcc.training.checkpoints import checkpoint_dir
-
-    directory = checkpoint_dir(logdir)
-    done = -1
-    deadline = time.monotonic() + timeout
-    while True:
-        state = tf.train.get_checkpoint_state(directory)
-        newest = state.model_checkpoint_path if state else ""
-        if newest and checkpoint_step(newest) > done:
-            step = checkpoint_step(newest)
-            skipped = [
-                os.path.basename(p)
-                for p in state.all_model_checkpoint_paths
-                if done < checkpoint_step(p) < step
-            ]
-            if skipped:
-                logging.warning(
-                    "Skipping %s: a newer checkpoint exists; evaluating the newest, %s.",
-                    ", ".join(skipped),
-                    os.path.basename(newest),
-                )
-            yield newest
-            done = step
-            if step >= last_step:
-                return
-            deadline = time.monotonic() + timeout
-            continue
-        if time.monotonic() >= deadline:
-            logging.warning(
-                "No new checkpoint in %s for %.0f s; stopping (training may have stopped).",
-                directory,
-                timeout,
-            )
-            return
-        time.sleep(poll_seconds)
-
-
-def evaluate_checkpoints(
-    cfg: ml_collections.ConfigDict,
-    logdir: str,
-    paths: Iterable[str],
-    root: str | None = None,
-    projector: bool = False,
-) -> list[dict]:
-    """`evaluate_checkpoint` on each of `paths` (e.g. `follow_checkpoints`), safe beside training.
-
-    Each checkpoint is pinned (`tcc.training.checkpoints.pinned`) while it is read, so the
-    rotation of a concurrent training cannot remove it mid-read; one already removed is skipped
-    with a warning, and the next path (the newest, when following) is evaluated instead.
-
-    Returns:
-      The records of every evaluated checkpoint.
-    """
-    from tcc.training import checkpoints
-
-    records = []
-    scratch = os.path.join(logdir, "eval")
-    for path in paths:
-        try:
-            with checkpoints.pinned(path, scratch) as readable:
-                logging.info("Evaluating %s", path)
-                try:
-                    records.extend(
-                        evaluate_checkpoint(cfg, logdir, readable, root=root, projector=projector)
-                    )
-                except errors.CheckpointError as e:  # name the user's checkpoint, not the pin
-                    raise errors.CheckpointError(str(e).replace(readable, path)) from e
-        except checkpoints.CheckpointGoneError:
-            logging.warning(
-                "Skipped %s: training's checkpoint rotation removed it before it could be read; "
-                "moving on to the newest checkpoint.",
-                path,
-            )
     return records
 
 

@@ -2,7 +2,7 @@
 
 A job's logdir is `<output_dir>/<experiment>/<run>/seed<k>`. `execute` trains through
 `tcc.training.loop.train` (which resumes from the newest checkpoint in the logdir), evaluates the
-last checkpoint with `tcc.evaluation.runner.evaluate_checkpoint` and writes `final_metrics.json`
+last checkpoint with `tcc.runs.evaluate_checkpoint` and writes `final_metrics.json`
 atomically: the job's metrics averaged over datasets and the table cells it fills. Everything else
 about scheduling is in `runner`.
 
@@ -225,9 +225,8 @@ def execute(job: Job) -> dict:
     """Trains (or resumes) and evaluates one job; writes and returns its `final_metrics.json`."""
     import keras
 
-    from tcc import checks
+    from tcc import checks, runs
     from tcc.datasets import data_root
-    from tcc.evaluation import runner as eval_runner
     from tcc.training import checkpoints, loop
 
     start = time.perf_counter()
@@ -235,7 +234,7 @@ def execute(job: Job) -> dict:
     checks.check_config(job.cfg)
     trained = loop.train(job.cfg, preflight=checks.preflight)
     path = checkpoints.latest_checkpoint(job.logdir)
-    records = eval_runner.evaluate_checkpoint(job.cfg, job.logdir, path, root)
+    records = runs.evaluate_checkpoint(job.cfg, job.logdir, path, root)
     metrics = _mean_metrics(records)
     trained_in = os.path.join(job.logdir, TRAINED_IN_FILE)
     result = {

@@ -12,7 +12,7 @@ import pytest
 from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc import config as config_lib
-from tcc.evaluation import runner
+from tcc import runs
 from tcc.training import checkpoints, loop
 
 
@@ -51,8 +51,8 @@ def test_a_pinned_checkpoint_stays_readable_when_rotation_removes_it(three_check
     with checkpoints.pinned(path, scratch) as readable:
         _remove(path)  # what the rotation of a running training does
         assert not os.path.exists(path + ".index")
-        model = runner.restore_model(cfg, readable, cfg.data.path)
-        assert runner.checkpoint_step(readable) == 2
+        model = runs.restore_model(cfg, readable, cfg.data.path)
+        assert runs.checkpoint_step(readable) == 2
     assert model.weights
     assert os.listdir(scratch) == []  # the pin is cleaned up
 
@@ -76,7 +76,7 @@ def test_following_moves_to_the_newest_and_ignores_half_written_files(
         f.write(b"\0" * 100)
     os.makedirs(os.path.join(directory, "ckpt-9_temp"))
     with caplog.at_level(logging.WARNING):
-        paths = list(runner.follow_checkpoints(logdir, last_step=9, timeout=1.0, poll_seconds=0.1))
+        paths = list(runs.follow_checkpoints(logdir, last_step=9, timeout=1.0, poll_seconds=0.1))
     assert [os.path.basename(p) for p in paths] == ["ckpt-3"]
     assert "Skipping ckpt-1, ckpt-2" in caplog.text
     assert "No new checkpoint" in caplog.text
@@ -96,7 +96,7 @@ def test_a_checkpoint_removed_before_it_is_read_is_skipped_with_a_message(
         yield os.path.join(directory, "ckpt-3")
 
     with caplog.at_level(logging.WARNING):
-        records = runner.evaluate_checkpoints(cfg, logdir, paths())
+        records = runs.evaluate_checkpoints(cfg, logdir, paths())
     assert [r["step"] for r in records] == [3]
     assert "Skipped" in caplog.text and "ckpt-1" in caplog.text and "rotation" in caplog.text
 

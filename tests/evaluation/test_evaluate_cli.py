@@ -10,8 +10,8 @@ import pytest
 from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc import config as config_lib
+from tcc import runs
 from tcc.evaluation import embed as embed_lib
-from tcc.evaluation import runner
 from tcc.training import checkpoints, loop
 
 DOCUMENTED_KEYS = {
@@ -35,7 +35,7 @@ def trained_logdir(tiny_root, tmp_path_factory) -> str:
 
 def test_embed_split_covers_every_frame_of_every_video_once(trained_logdir, tiny_root):
     cfg = config_lib.load_saved(trained_logdir)
-    model = runner.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), tiny_root)
+    model = runs.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), tiny_root)
     split = embed_lib.embed_split(
         embed_lib.model_embed_fn(model), cfg, "tiny", "val", root=tiny_root
     )
@@ -53,7 +53,7 @@ def test_restored_model_gives_identical_embeddings_twice(trained_logdir, tiny_ro
     path = checkpoints.latest_checkpoint(trained_logdir)
     embs = []
     for _ in range(2):
-        model = runner.restore_model(cfg, path, tiny_root)
+        model = runs.restore_model(cfg, path, tiny_root)
         split = embed_lib.embed_split(
             embed_lib.model_embed_fn(model), cfg, "tiny", "val", root=tiny_root, max_videos=1
         )
@@ -84,9 +84,9 @@ def test_evaluate_cli_writes_metrics_jsonl_with_documented_keys(trained_logdir):
 
 def test_continuous_eval_follows_checkpoints_and_stops_at_the_last_step(trained_logdir):
     cfg = config_lib.load_saved(trained_logdir, ["eval.tasks=[kendalls_tau]"])
-    paths = list(runner.follow_checkpoints(trained_logdir, cfg.train.max_iters, timeout=5))
-    assert [runner.checkpoint_step(p) for p in paths][-1] == 4
-    records = [r for p in paths for r in runner.evaluate_checkpoint(cfg, trained_logdir, p)]
+    paths = list(runs.follow_checkpoints(trained_logdir, cfg.train.max_iters, timeout=5))
+    assert [runs.checkpoint_step(p) for p in paths][-1] == 4
+    records = [r for p in paths for r in runs.evaluate_checkpoint(cfg, trained_logdir, p)]
     assert {r["step"] for r in records} <= {2, 4}
 
 
@@ -97,14 +97,14 @@ def test_unlabelled_data_skips_label_tasks_but_computes_kendalls_tau(tmp_path):
     logdir = str(tmp_path / "run")
     cfg = tiny_config(root, logdir, **{"train.max_iters": 1})
     loop.train(cfg)
-    records = runner.evaluate_checkpoint(cfg, logdir, checkpoints.latest_checkpoint(logdir))
+    records = runs.evaluate_checkpoint(cfg, logdir, checkpoints.latest_checkpoint(logdir))
     metrics = records[0]["metrics"]
     assert "kendalls_tau" in metrics and "algo_loss" in metrics
     assert not any(k.startswith("phase_classification") for k in metrics)
 
 
 def test_extract_embeddings_writes_a_pickle_free_npz(trained_logdir, tmp_path):
-    from tcc.extract_embeddings import load_npz
+    from tcc.evaluation.embeddings_file import load_npz
 
     out = str(tmp_path / "embs.npz")
     result = subprocess.run(

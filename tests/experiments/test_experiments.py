@@ -74,7 +74,7 @@ def test_supervised_row_is_scored_on_exactly_its_k_labelled_videos(micro_run):
 
 
 def _count_calls(monkeypatch, calls):
-    from tcc.evaluation import runner as eval_runner
+    from tcc import runs
     from tcc.training import loop
 
     def counting(name, real):
@@ -85,9 +85,7 @@ def _count_calls(monkeypatch, calls):
         return wrapped
 
     monkeypatch.setattr(loop, "train", counting("train", loop.train))
-    monkeypatch.setattr(
-        eval_runner, "evaluate_checkpoint", counting("evaluate", eval_runner.evaluate_checkpoint)
-    )
+    monkeypatch.setattr(runs, "evaluate_checkpoint", counting("evaluate", runs.evaluate_checkpoint))
 
 
 def test_rerunning_skips_finished_runs(micro_run, monkeypatch):

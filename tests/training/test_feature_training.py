@@ -20,7 +20,8 @@ from conftest import tiny_config
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import records
-from tcc.evaluation import embed, kendalls_tau, runner
+from tcc import runs
+from tcc.evaluation import embed, kendalls_tau
 from tcc.training import checkpoints, loop
 
 NUM_JOINTS = 5  # base, elbow, hand + 2 distractors
@@ -103,14 +104,14 @@ def test_every_algorithm_trains_a_few_steps_on_feature_sequences(arm_root, tmp_p
     assert result.final_step == 2
     assert all(math.isfinite(v) for v in result.last_losses.values())
     saved = config_lib.load_saved(str(tmp_path))  # as trained (e.g. the number of phases)
-    model = runner.restore_model(saved, checkpoints.latest_checkpoint(str(tmp_path)), arm_root)
+    model = runs.restore_model(saved, checkpoints.latest_checkpoint(str(tmp_path)), arm_root)
     kernel = model.embedder.trainable_variables[0]  # built from the data's feature width
     assert kernel.shape[0] == 2 * (2 * NUM_JOINTS) * 2  # num_steps x (coords + motion)
 
 
 def test_evaluation_runs_every_task_on_a_feature_dataset(arm_root, trained_logdir):
     cfg = feature_config(arm_root, trained_logdir)
-    (record,) = runner.evaluate_checkpoint(
+    (record,) = runs.evaluate_checkpoint(
         cfg, trained_logdir, checkpoints.latest_checkpoint(trained_logdir)
     )
     metrics = record["metrics"]
@@ -124,12 +125,12 @@ def test_evaluation_runs_every_task_on_a_feature_dataset(arm_root, trained_logdi
 def test_align_app_aligns_feature_sequences_from_extracted_embeddings(
     arm_root, trained_logdir, tmp_path
 ):
-    from tcc.extract_embeddings import save_npz
+    from tcc.evaluation.embeddings_file import save_npz
 
     align_app = importlib.import_module("tcc.apps.align")  # the module, not tcc.apps.align()
 
     cfg = feature_config(arm_root, trained_logdir)
-    model = runner.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), arm_root)
+    model = runs.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), arm_root)
     split = embed.embed_split(embed.model_embed_fn(model), cfg, "arm", "val")
     save_npz(str(tmp_path / "val.npz"), split)
     out = str(tmp_path / "out")
@@ -178,7 +179,7 @@ def test_synthetic_arm_learns_to_align_with_high_kendalls_tau(arm_root, tmp_path
     untrained.build_with_dummy_batch(cfg.train.num_frames, feature_dim=2 * NUM_JOINTS)
     tau_before = _val_tau(cfg, untrained)
     loop.train(cfg)
-    model = runner.restore_model(cfg, checkpoints.latest_checkpoint(str(tmp_path)), arm_root)
+    model = runs.restore_model(cfg, checkpoints.latest_checkpoint(str(tmp_path)), arm_root)
     tau_after = _val_tau(cfg, model)
     assert tau_after > 0.8, (tau_before, tau_after)
     assert tau_after > tau_before + 0.25, (tau_before, tau_after)
