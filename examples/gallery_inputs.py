@@ -34,7 +34,7 @@ def write_inputs(logdir: str, output_dir: str) -> dict:
       "spliced_frames": (start, end) inclusive range of the foreign segment}.
     """
     from tcc import config as config_lib
-    from tcc.apps.cli_common import records_meta
+    from tcc.apps.video_inputs import records_meta
     from tcc.datasets import data_root, records
 
     cfg = config_lib.load_saved(logdir)
@@ -70,7 +70,7 @@ def _sound_clip(frames: np.ndarray, labels: np.ndarray, fps: float, path: str) -
     """An mp4 of `frames` with a tone of 220 * (phase + 1) Hz (noise in unlabelled frames)."""
     import imageio.v2 as iio2
 
-    from tcc.apps.transfer_lib import mux_audio, write_wav
+    from tcc.apps.sound_transfer import mux_audio, write_wav
 
     sr = 16000
     t = np.arange(int(round(len(frames) * sr / fps)))

@@ -4,8 +4,9 @@
 
 The file holds, for N videos, `names` [N] (str), `seq_lens` [N], and per video i the arrays
 `embs_i` float32 [T_i, D], `frame_indices_i` int32 [T_i] and `labels_i` int32 [T_i] (-1 where
-unlabelled); no pickled objects (`tcc.evaluation.embeddings_file`). Works on any records, labelled or not (e.g. your own converted
-videos: `--config.data.path=DIR`). `--stride=k` keeps every k-th frame.
+unlabelled); no pickled objects (`tcc.evaluation.embeddings_file`). Works on any records,
+labelled or not (e.g. your own converted videos: `--config.data.path=DIR`). `--stride=k` keeps
+every k-th frame.
 """
 
 from __future__ import annotations

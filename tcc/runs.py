@@ -156,9 +156,7 @@ def open_run(
       errors.UserError: a missing or bad `config.json` (from `tcc.config.load_saved`).
     """
     if logdir and not os.path.isdir(logdir):
-        raise errors.BadValueError(
-            f"--logdir={logdir} does not exist; train first or fix the path"
-        )
+        raise errors.BadValueError(f"--logdir={logdir} does not exist; train first or fix the path")
     cfg = checks.load_run_config(logdir, list(overrides))
     return Run(logdir, cfg, checkpoint, root)
 

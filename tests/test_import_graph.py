@@ -60,22 +60,8 @@ ALLOWED = {
 }
 
 # Known departures, each to be removed as the code is fixed; the goal (issue 14) is an empty set.
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    ("tcc.apps.video_inputs", "tcc.extract_embeddings"),
-    ("tcc.apps.video_inputs", "tcc.training.checkpoints"),
-    ("tcc.evaluation.runner", "tcc.algos"),
-    ("tcc.evaluation.runner", "tcc.apps.projector"),
-    ("tcc.evaluation.runner", "tcc.training.checkpoints"),
-}
-KNOWN_CIRCLES: list[list[str]] = [
-    [
-        "tcc.apps.cli_common",
-        "tcc.apps.projector",
-        "tcc.apps.video_inputs",
-        "tcc.evaluation.runner",
-        "tcc.extract_embeddings",
-    ],
-]
+KNOWN_UPWARD: set[tuple[str, str]] = set()
+KNOWN_CIRCLES: list[list[str]] = []
 
 
 def module_names() -> dict[str, pathlib.Path]:

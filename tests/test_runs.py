@@ -1,4 +1,4 @@
-"""Tests for tcc.runs: a trained run restored from its logdir hands out its model's embed function."""
+"""Tests for tcc.runs: a run restored from its logdir hands out its model's embed function."""
 
 import numpy as np
 import pytest
@@ -41,8 +41,9 @@ def test_open_run_restores_the_newest_checkpoint_and_embeds_like_the_model(
 def test_a_named_checkpoint_is_used_and_a_missing_one_is_an_error(trained_logdir):
     named = f"{trained_logdir}/checkpoints/ckpt-2"
     assert runs.open_run(trained_logdir, checkpoint=named).step == 2
+    missing = runs.open_run(trained_logdir, checkpoint=f"{trained_logdir}/checkpoints/ckpt-7")
     with pytest.raises(errors.CheckpointError, match="ckpt-7 does not exist"):
-        runs.open_run(trained_logdir, checkpoint=f"{trained_logdir}/checkpoints/ckpt-7").step
+        missing.embed_fn()
 
 
 def test_open_run_names_a_missing_logdir(tmp_path):

@@ -11,12 +11,10 @@ from tcc.apps.alignment import (
     align_many,
     alignment_from_distances,
     alignment_to_dict,
-    atomic_output,
-    pairwise_distances,
     save_alignment_csv,
     save_alignment_json,
 )
-from tcc.apps.anomaly_lib import anomaly_scores, detect, fit_threshold, flagged_segments
+from tcc.apps.anomaly_detection import anomaly_scores, detect, fit_threshold, flagged_segments
 from tcc.apps.dtw import accumulated_cost, dtw, sakoe_chiba_mask
 from tcc.apps.figures import (
     plot_anomaly,
@@ -26,16 +24,12 @@ from tcc.apps.figures import (
     plot_retrieval_grid,
     plot_similarity_matrix,
 )
+from tcc.apps.label_transfer import transfer_labels, transfer_signal
 from tcc.apps.playback import playback_mappings, write_playback
-from tcc.apps.progress_lib import TaskProgress, task_progress
 from tcc.apps.retrieval import nearest_frames
-from tcc.apps.transfer_lib import (
-    mux_audio,
-    transfer_audio,
-    transfer_labels,
-    transfer_signal,
-    write_wav,
-)
+from tcc.apps.sound_transfer import mux_audio, transfer_audio, write_wav
+from tcc.apps.task_progress import TaskProgress, task_progress
+from tcc.evaluation.distances import pairwise_distances
 
 __all__ = [
     "Alignment",
@@ -46,7 +40,6 @@ __all__ = [
     "alignment_from_distances",
     "alignment_to_dict",
     "anomaly_scores",
-    "atomic_output",
     "detect",
     "dtw",
     "fit_threshold",

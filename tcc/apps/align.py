@@ -26,23 +26,7 @@ _FLAGS = flags.FlagValues()
 cli.define_common_flags(_FLAGS)
 flags.DEFINE_string("query", None, "The video every reference is aligned to.", flag_values=_FLAGS)
 flags.DEFINE_list("references", [], "Reference videos (comma separated).", flag_values=_FLAGS)
-flags.DEFINE_enum(
-    "method", "dtw", ["dtw", "nn"], "dtw: monotone path; nn: nearest frame.", flag_values=_FLAGS
-)
-flags.DEFINE_integer(
-    "window",
-    0,
-    "DTW Sakoe-Chiba half-width in frames (0: none).",
-    lower_bound=0,
-    flag_values=_FLAGS,
-)
-flags.DEFINE_enum(
-    "metric",
-    "sqeuclidean",
-    ["sqeuclidean", "euclidean", "cosine"],
-    "Distance between embeddings.",
-    flag_values=_FLAGS,
-)
+cli.define_alignment_flags(_FLAGS, method="dtw", metric="sqeuclidean")
 flags.DEFINE_enum("format", "mp4", ["mp4", "gif"], "Playback file type.", flag_values=_FLAGS)
 flags.DEFINE_float(
     "playback_fps", None, "Playback speed (default: the query's fps, else 10).", flag_values=_FLAGS
@@ -58,8 +42,8 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
 
     if not fv.references:
         raise cli.AppError("give at least one --references=VIDEO[,VIDEO...]")
-    ctx = cli.AppContext(fv, overrides)
-    groups = cli.resolve(ctx, [fv.query, *fv.references])
+    sources = cli.video_sources(fv, overrides)
+    groups = cli.resolve(sources, [fv.query, *fv.references])
     if len(groups[0]) != 1:
         raise cli.AppError(f"--query={fv.query} names {len(groups[0])} videos; give one video")
     query, refs = groups[0][0], [v for g in groups[1:] for v in g]

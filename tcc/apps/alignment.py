@@ -10,19 +10,18 @@ Two methods:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import json
 import os
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from tcc import atomic
 from tcc.apps.dtw import dtw
+from tcc.evaluation.distances import pairwise_distances
 
-METRICS = ("sqeuclidean", "euclidean", "cosine")
 METHODS = ("nn", "dtw")
 
 
@@ -37,7 +36,7 @@ class Alignment:
       path: int64 [L, 2] DTW path of (query, reference) pairs, or None for `'nn'`.
       cost: float, DTW total path cost for `'dtw'`, sum of `frame_distances` for `'nn'`.
       method: `'nn'` or `'dtw'`.
-      metric: the distance used (see `pairwise_distances`).
+      metric: the distance used (`tcc.evaluation.distances.METRICS`).
     """
 
     mapping: np.ndarray
@@ -47,36 +46,6 @@ class Alignment:
     cost: float
     method: str
     metric: str
-
-
-def pairwise_distances(a: np.ndarray, b: np.ndarray, metric: str = "sqeuclidean") -> np.ndarray:
-    """Distances between every row of `a` and every row of `b`.
-
-    Args:
-      a: float array [N, D].
-      b: float array [M, D].
-      metric: `'sqeuclidean'` (squared L2, clamped at 0), `'euclidean'` (L2) or `'cosine'`
-        (1 - cosine similarity; zero vectors count as orthogonal to everything).
-
-    Returns:
-      float64 [N, M].
-    """
-    a = _check_embeddings(a, "a")
-    b = _check_embeddings(b, "b")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            "Embedding sizes differ; both arrays must be [*, D] with the same D. "
-            f"Received: a.shape={a.shape}, b.shape={b.shape}"
-        )
-    if metric in ("sqeuclidean", "euclidean"):
-        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-        sq = np.maximum(sq, 0.0)
-        return sq if metric == "sqeuclidean" else np.sqrt(sq)
-    if metric == "cosine":
-        a_n = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-        b_n = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        return 1.0 - a_n @ b_n.T
-    raise ValueError(f"Unknown distance metric; use one of {METRICS}. Received: {metric=}")
 
 
 def align(
@@ -93,7 +62,7 @@ def align(
       reference: float array [M, D] of reference frame embeddings.
       method: `'nn'` (nearest neighbour per frame) or `'dtw'` (monotone DTW path).
       window: Sakoe-Chiba half-width in reference frames for `'dtw'` (None: unconstrained).
-      metric: distance for matching, see `pairwise_distances`.
+      metric: distance for matching (`tcc.evaluation.distances.pairwise_distances`).
 
     Returns:
       An `Alignment`; `mapping` is int64 [N].
@@ -161,26 +130,6 @@ def align_many(
     return [alignment_from_distances(d, method, window, metric) for d in blocks]
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[str]:
-    """Yields a temporary file name next to `path` (same extension); renames it on success.
-
-    On an exception the temporary file is removed and `path` is left untouched, so no partial
-    output is ever visible under the final name.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    base, ext = os.path.splitext(os.path.basename(path))
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{ext}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def alignment_to_dict(alignment: Alignment) -> dict:
     """JSON-ready summary: method, metric, cost, lengths, mapping, per-frame distances, path."""
     n, m = alignment.distances.shape
@@ -205,7 +154,7 @@ def save_alignment_json(alignment: Alignment, path: str | os.PathLike, **extra) 
       **extra: additional top-level keys, e.g. `query="a.mp4", reference="b.mp4"`.
     """
     record = {**extra, **alignment_to_dict(alignment)}
-    with atomic_output(path) as tmp, open(tmp, "w") as f:
+    with atomic.path(path) as tmp, open(tmp, "w") as f:
         json.dump(record, f, indent=1)
 
 
@@ -232,7 +181,7 @@ def save_alignment_csv(
             f"Give one frame number per embedded frame: query_frames [{n}], reference_frames "
             f"[{m}]. Received: {query_frames.shape}, {reference_frames.shape}"
         )
-    with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
+    with atomic.path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["query_frame", "reference_frame", "distance"])
         writer.writerows(
@@ -243,13 +192,3 @@ def save_alignment_csv(
                 strict=True,
             )
         )
-
-
-def _check_embeddings(x: np.ndarray, name: str) -> np.ndarray:
-    """Validates an embedding array and returns it as float64 [T, D]."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(
-            f"Embeddings `{name}` must be a non-empty [T, D] array. Received shape: {x.shape}"
-        )
-    return x

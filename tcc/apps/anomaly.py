@@ -5,10 +5,10 @@ r"""Anomaly detection: frames far from every typical trajectory (paper §6, Fig.
 
 The typical trajectories are the videos of `--train_split` (default `train`) of `--dataset`,
 embedded with the checkpoint (or read from `--train_embeddings`). The threshold is the
-`--percentile` of their leave-one-out frame scores (`tcc.apps.anomaly_lib.fit_threshold`). The video
-is any video argument of `tcc.apps.align`. Writes `<video>_anomaly.json` (threshold, per-frame
-scores, flagged frame ranges) and `<video>_anomaly.png` (the distance curve with the threshold and
-the flagged segments shaded).
+`--percentile` of their leave-one-out frame scores (`tcc.apps.anomaly_detection.fit_threshold`).
+The video is any video argument of `tcc.apps.align`. Writes `<video>_anomaly.json` (threshold,
+per-frame scores, flagged frame ranges) and `<video>_anomaly.png` (the distance curve with the
+threshold and the flagged segments shaded).
 """
 
 from __future__ import annotations
@@ -39,38 +39,24 @@ flags.DEFINE_float(
 flags.DEFINE_integer(
     "min_length", 2, "Shortest flagged run, in embedded frames.", lower_bound=1, flag_values=_FLAGS
 )
-flags.DEFINE_enum(
-    "method", "nn", ["nn", "dtw"], "Alignment to each typical video.", flag_values=_FLAGS
-)
 flags.DEFINE_integer(
     "k", 1, "Typical videos averaged per frame.", lower_bound=1, flag_values=_FLAGS
 )
-flags.DEFINE_enum(
-    "metric",
-    "euclidean",
-    ["euclidean", "sqeuclidean", "cosine"],
-    "Distance between embeddings.",
-    flag_values=_FLAGS,
-)
-flags.DEFINE_integer(
-    "window",
-    0,
-    "DTW Sakoe-Chiba half-width in frames (0: none).",
-    lower_bound=0,
-    flag_values=_FLAGS,
+cli.define_alignment_flags(
+    _FLAGS, method="nn", metric="euclidean", method_help="Alignment to each typical video."
 )
 flags.mark_flag_as_required("video", flag_values=_FLAGS)
 
 
 def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
     """Runs the anomaly app with parsed flags; returns the written paths."""
-    from tcc.apps.anomaly_lib import detect, fit_threshold
+    from tcc.apps.anomaly_detection import detect, fit_threshold
     from tcc.apps.figures import plot_anomaly
 
-    ctx = cli.AppContext(fv, overrides)
-    video = cli.resolve_one(ctx, fv.video, "--video")
-    typical = cli.collection(ctx, ctx.dataset, fv.train_split, fv.train_embeddings)
-    if video.origin == (ctx.dataset, fv.train_split):  # leave the video itself out
+    sources = cli.video_sources(fv, overrides)
+    video = cli.resolve_one(sources, fv.video, "--video")
+    typical = cli.collection(sources, sources.dataset, fv.train_split, fv.train_embeddings)
+    if video.origin == (sources.dataset, fv.train_split):  # leave the video itself out
         typical = [t for t in typical if t.name != video.name]
     if len(typical) < fv.k + 1:
         raise cli.AppError(
@@ -88,7 +74,7 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
     record = {
         "video": video.name,
         "source": video.source,
-        "dataset": ctx.dataset,
+        "dataset": sources.dataset,
         "train_split": fv.train_split,
         "num_typical_videos": len(typical),
         "method": fv.method,
@@ -113,7 +99,7 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
         f"{stem}.png",
         fps=fps,
         frame_indices=frames,
-        title=f"{video.name}: distance to typical {ctx.dataset or ''} trajectories",
+        title=f"{video.name}: distance to typical {sources.dataset or ''} trajectories",
     )
     print(
         f"{len(segments)} flagged segment(s): "

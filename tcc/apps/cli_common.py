@@ -1,6 +1,8 @@
 """Shared plumbing of the `python -m tcc.apps.<name>` command lines: flags, errors, outputs.
 
-Which videos the apps accept and how they are embedded is in `tcc.apps.video_inputs`. Bad input
+The flags the apps share are defined here once (`define_common_flags`, `define_alignment_flags`,
+`define_metric_flag`); `video_sources` turns the common flags into the plain arguments of
+`tcc.apps.video_inputs` (which videos the apps accept and how they are embedded). Bad input
 raises `AppError`; `run_cli` turns it (and other bad-input errors) into one `error: ...` line on
 stderr and exit status 1.
 """
@@ -11,22 +13,23 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from absl import flags, logging
 
-from tcc import errors
-from tcc.apps.alignment import atomic_output
+from tcc import atomic, errors
+from tcc.apps.alignment import METHODS
 from tcc.apps.video_inputs import (  # noqa: F401 (re-exported for the command lines)
     RECORDS_PREFIX,
-    AppContext,
     AppError,
     Video,
+    VideoSources,
     collection,
-    records_meta,
+    load_table,
     resolve,
     resolve_one,
 )
+from tcc.evaluation.distances import METRICS
 
 
 def define_common_flags(fv: flags.FlagValues) -> None:
@@ -64,6 +67,57 @@ def define_common_flags(fv: flags.FlagValues) -> None:
     )
     flags.DEFINE_string("output_dir", None, "Where the outputs go (created).", flag_values=fv)
     flags.mark_flag_as_required("output_dir", flag_values=fv)
+
+
+def define_alignment_flags(
+    fv: flags.FlagValues, method: str, metric: str, method_help: str = "Alignment."
+) -> None:
+    """`--method` (nn | dtw), `--window` (DTW band) and `--metric`, with these defaults."""
+    flags.DEFINE_enum(
+        "method",
+        method,
+        list(METHODS),
+        f"{method_help} dtw: monotone path; nn: nearest frame.",
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "window",
+        0,
+        "DTW Sakoe-Chiba half-width in frames (0: none).",
+        lower_bound=0,
+        flag_values=fv,
+    )
+    define_metric_flag(fv, metric)
+
+
+def define_metric_flag(fv: flags.FlagValues, metric: str) -> None:
+    """`--metric`: the distance between embeddings (`tcc.evaluation.distances`)."""
+    flags.DEFINE_enum(
+        "metric", metric, list(METRICS), "Distance between embeddings.", flag_values=fv
+    )
+
+
+def video_sources(fv: flags.FlagValues, overrides: Sequence[str]) -> VideoSources:
+    """The common flags as `VideoSources`: the run of `--logdir` (restored on first use), the
+    file of `--embeddings`, and `--dataset / --split / --data_path / --stride / --folder_fps`.
+    """
+    if not fv.logdir and not fv.embeddings:
+        raise AppError("give --logdir=DIR (a training run) or --embeddings=FILE.npz")
+    run = None
+    if fv.logdir:
+        from tcc import runs
+
+        run = runs.open_run(fv.logdir, overrides, fv.checkpoint, fv.data_path)
+    return VideoSources(
+        run=run,
+        table=load_table(fv.embeddings) if fv.embeddings else None,
+        table_path=fv.embeddings,
+        data_path=fv.data_path,
+        dataset=fv.dataset,
+        split=fv.split,
+        stride=fv.stride,
+        folder_fps=fv.folder_fps,
+    )
 
 
 def fail(message: str) -> None:
@@ -128,7 +182,10 @@ def unique(name: str, used: set[str]) -> str:
 
 
 def write_json(path: str, data: dict) -> str:
-    """Writes JSON atomically; returns the path."""
-    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
-    return path
+    """Writes JSON (indent 1, keys in the given order) atomically; returns the path."""
+    return atomic.write_text(path, json.dumps(data, indent=1))
+
+
+def write_csv(path: str, header: str, rows: Iterable[str]) -> str:
+    """Writes CSV text (a header line, then one line per row) atomically; returns the path."""
+    return atomic.write_text(path, "".join([header + "\n", *(row + "\n" for row in rows)]))

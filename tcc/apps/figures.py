@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from tcc.apps.alignment import atomic_output
+from tcc import atomic
 
 
 def plot_similarity_matrix(
@@ -96,7 +96,7 @@ def plot_anomaly(
     """Plots per-frame anomaly scores, the threshold and the flagged segments (paper Fig. 7).
 
     Args:
-      scores: float [T], distance to typical trajectories (`tcc.apps.anomaly_lib.detect`).
+      scores: float [T], distance to typical trajectories (`tcc.apps.anomaly_detection.detect`).
       threshold: horizontal line.
       segments: inclusive (start, end) index ranges into `scores`, shaded red.
       out_png: output PNG path.
@@ -327,5 +327,5 @@ def _figure(width: float, height: float) -> Figure:
 
 def _save(fig: Figure, out_png: str | os.PathLike) -> None:
     """Saves a figure as PNG atomically."""
-    with atomic_output(out_png) as tmp:
+    with atomic.path(out_png) as tmp:
         fig.savefig(tmp, format="png")

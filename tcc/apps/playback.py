@@ -16,7 +16,8 @@ import imageio.v3 as iio
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tcc.apps.alignment import Alignment, atomic_output
+from tcc import atomic
+from tcc.apps.alignment import Alignment
 
 _VIDEO_EXTS = (".mp4", ".mov", ".mkv", ".avi", ".webm")
 # Phase colours of the caption bar (matplotlib's tab10, as RGB bytes).
@@ -100,7 +101,7 @@ def write_playback(
         min_tile_height,
         block=2 if ext == ".gif" else 16,
     )
-    with atomic_output(path) as tmp:
+    with atomic.path(path) as tmp:
         if ext == ".gif":
             iio.imwrite(
                 tmp, np.stack(list(frames)), extension=".gif", duration=1000.0 / fps, loop=0

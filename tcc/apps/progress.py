@@ -3,7 +3,7 @@ r"""Task progress of a video, 0 (start) -> 1 (goal), from reference videos of th
   python -m tcc.apps.progress --logdir=DIR --video=VIDEO[,VIDEO...] --output_dir=OUT \
       [--references=V1,V2,...|records:<dataset>/train] [--method=nn|goal]
 
-Every frame of each video gets a progress value (`tcc.apps.progress_lib.TaskProgress`): with
+Every frame of each video gets a progress value (`tcc.apps.task_progress.TaskProgress`): with
 `--method=nn` (default) the median over the references of the normalised index of the reference
 frame nearest to it; with `--method=goal` its distance to the references' mean last frame,
 normalised by their mean start-to-goal distance. The references (default: every video of the
@@ -36,13 +36,7 @@ flags.DEFINE_list(
 flags.DEFINE_enum(
     "method", "nn", ["nn", "goal"], "nn: aligned frame index; goal: distance.", flag_values=_FLAGS
 )
-flags.DEFINE_enum(
-    "metric",
-    "euclidean",
-    ["euclidean", "sqeuclidean", "cosine"],
-    "Distance between embeddings.",
-    flag_values=_FLAGS,
-)
+cli.define_metric_flag(_FLAGS, "euclidean")
 flags.DEFINE_float(
     "drop",
     0.1,
@@ -54,13 +48,13 @@ flags.DEFINE_float(
 
 def _main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
     """Runs the progress app with parsed flags; returns the written paths."""
-    from tcc.apps.progress_lib import TaskProgress
+    from tcc.apps.task_progress import TaskProgress
 
     if not fv.video:
         raise cli.AppError("give --video=VIDEO[,VIDEO...] (a file, folder, name or records split)")
-    ctx = cli.AppContext(fv, overrides)
-    ref_specs = fv.references or [f"{cli.RECORDS_PREFIX}{ctx.dataset}/train"]
-    groups = cli.resolve(ctx, [*fv.video, *ref_specs])
+    sources = cli.video_sources(fv, overrides)
+    ref_specs = fv.references or [f"{cli.RECORDS_PREFIX}{sources.dataset}/train"]
+    groups = cli.resolve(sources, [*fv.video, *ref_specs])
     videos = [v for g in groups[: len(fv.video)] for v in g]
     keys = {(v.origin, v.name) for v in videos if v.origin is not None}
     refs = [v for g in groups[len(fv.video) :] for v in g if (v.origin, v.name) not in keys]
@@ -110,14 +104,17 @@ def _main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
 
 def _write_video(stem: str, video: cli.Video, progress: np.ndarray, fps, method: str) -> list:
     """`<stem>.csv` (frame[, time], progress) and `<stem>.png` for one video."""
-    from tcc.apps.alignment import atomic_output
     from tcc.apps.figures import plot_progress
 
     frames = video.frame_indices
-    with atomic_output(f"{stem}.csv") as tmp, open(tmp, "w", encoding="utf-8") as f:
-        f.write("frame,time,progress\n" if fps else "frame,progress\n")
-        for frame, p in zip(frames.tolist(), progress.tolist(), strict=True):
-            f.write(f"{frame},{frame / fps:.4f},{p:.6f}\n" if fps else f"{frame},{p:.6f}\n")
+    cli.write_csv(
+        f"{stem}.csv",
+        "frame,time,progress" if fps else "frame,progress",
+        (
+            f"{frame},{frame / fps:.4f},{p:.6f}" if fps else f"{frame},{p:.6f}"
+            for frame, p in zip(frames.tolist(), progress.tolist(), strict=True)
+        ),
+    )
     plot_progress(
         [(video.name, frames, progress)],
         f"{stem}.png",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tcc.apps.alignment import pairwise_distances
+from tcc.evaluation.distances import pairwise_distances
 
 
 def nearest_frames(

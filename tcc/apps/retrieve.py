@@ -30,13 +30,7 @@ flags.DEFINE_float(
     "time", None, "Query time in seconds (instead of --frame).", lower_bound=0, flag_values=_FLAGS
 )
 flags.DEFINE_integer("k", 8, "Number of results.", lower_bound=1, flag_values=_FLAGS)
-flags.DEFINE_enum(
-    "metric",
-    "sqeuclidean",
-    ["sqeuclidean", "euclidean", "cosine"],
-    "Distance between embeddings.",
-    flag_values=_FLAGS,
-)
+cli.define_metric_flag(_FLAGS, "sqeuclidean")
 flags.DEFINE_integer(
     "per_video",
     1,
@@ -56,14 +50,14 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
 
     if (fv.frame is None) == (fv.time is None):
         raise cli.AppError("give exactly one of --frame=INDEX or --time=SECONDS")
-    ctx = cli.AppContext(fv, overrides)
-    videos = cli.collection(ctx, ctx.dataset, fv.split, fv.embeddings)
+    sources = cli.video_sources(fv, overrides)
+    videos = cli.collection(sources, sources.dataset, fv.split, fv.embeddings)
     names = [v.name for v in videos]
     if fv.query in names:
         own = names.index(fv.query)
         query = videos[own]
     else:
-        own, query = None, cli.resolve_one(ctx, fv.query, "--query")
+        own, query = None, cli.resolve_one(sources, fv.query, "--query")
     j = _query_index(fv, query)
     exclude = None if fv.include_query_video else own
     results = nearest_frames(
@@ -71,7 +65,7 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
     )
     q_label = int(query.labels[j])
     record = {
-        "dataset": ctx.dataset,
+        "dataset": sources.dataset,
         "split": fv.split,
         "metric": fv.metric,
         "k": fv.k,

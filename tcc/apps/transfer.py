@@ -4,7 +4,7 @@ r"""Transfer per-frame labels and sound from aligned reference videos to a query
       [--audio_from=REF_VIDEO_WITH_AUDIO] [--method=dtw|nn] [--window=N]
 
 Labels: every query frame gets the majority label of its aligned frames in the labelled
-references (`tcc.apps.transfer_lib.transfer_labels`); written as `<query>_labels.json` (labels,
+references (`tcc.apps.label_transfer.transfer_labels`); written as `<query>_labels.json` (labels,
 phase names, and the accuracy when the query has its own labels), `<query>_labels.csv`
 (frame, label, phase) and `<query>_labels.png` (the transferred phases as a colour strip, above
 it the query's own when it has them, with a legend of the phase names). Sound: with
@@ -37,23 +37,7 @@ flags.DEFINE_list(
 flags.DEFINE_string(
     "audio_from", None, "A video file whose sound is transferred to the query.", flag_values=_FLAGS
 )
-flags.DEFINE_enum(
-    "method", "dtw", ["dtw", "nn"], "Alignment: dtw path or nearest frame.", flag_values=_FLAGS
-)
-flags.DEFINE_integer(
-    "window",
-    0,
-    "DTW Sakoe-Chiba half-width in frames (0: none).",
-    lower_bound=0,
-    flag_values=_FLAGS,
-)
-flags.DEFINE_enum(
-    "metric",
-    "sqeuclidean",
-    ["sqeuclidean", "euclidean", "cosine"],
-    "Distance between embeddings.",
-    flag_values=_FLAGS,
-)
+cli.define_alignment_flags(_FLAGS, method="dtw", metric="sqeuclidean")
 flags.mark_flag_as_required("query", flag_values=_FLAGS)
 
 
@@ -61,9 +45,9 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
     """Runs the transfer app with parsed flags; returns the written paths."""
     if not fv.references and not fv.audio_from:
         raise cli.AppError("give --references=V1,V2 (labelled videos) and/or --audio_from=VIDEO")
-    ctx = cli.AppContext(fv, overrides)
+    sources = cli.video_sources(fv, overrides)
     specs = [fv.query, *fv.references, *([fv.audio_from] if fv.audio_from else [])]
-    groups = cli.resolve(ctx, specs)
+    groups = cli.resolve(sources, specs)
     if len(groups[0]) != 1:
         raise cli.AppError(f"--query={fv.query} names {len(groups[0])} videos; give one video")
     query = groups[0][0]
@@ -84,9 +68,8 @@ def main(fv: flags.FlagValues, overrides: list[str]) -> list[str]:
 
 
 def _labels(fv, query: cli.Video, refs: list[cli.Video], out: str) -> list[str]:
-    from tcc.apps.alignment import atomic_output
     from tcc.apps.figures import plot_label_transfer
-    from tcc.apps.transfer_lib import transfer_labels
+    from tcc.apps.label_transfer import transfer_labels
 
     labels = transfer_labels(
         query.embs,
@@ -115,12 +98,14 @@ def _labels(fv, query: cli.Video, refs: list[cli.Video], out: str) -> list[str]:
         record["accuracy"] = float(np.mean(labels[known] == query.labels[known]))
     stem = f"{out}/{cli.stem(query.name)}_labels"
     cli.write_json(f"{stem}.json", record)
-    with atomic_output(f"{stem}.csv") as tmp, open(tmp, "w", encoding="utf-8") as f:
-        f.write("frame,label,phase\n")
-        f.writelines(
-            f"{i},{lab},{p}\n"
+    cli.write_csv(
+        f"{stem}.csv",
+        "frame,label,phase",
+        (
+            f"{i},{lab},{p}"
             for i, lab, p in zip(query.frame_indices.tolist(), labels.tolist(), phases, strict=True)
-        )
+        ),
+    )
     acc = record.get("accuracy")
     if acc is not None:
         print(f"label transfer accuracy against the query's own labels: {acc:.3f}")
@@ -139,7 +124,7 @@ def _labels(fv, query: cli.Video, refs: list[cli.Video], out: str) -> list[str]:
 def _audio(fv, query: cli.Video, ref: cli.Video, out: str) -> list[str]:
     from tcc.apps.alignment import align
     from tcc.apps.figures import plot_audio_spectrogram
-    from tcc.apps.transfer_lib import mux_audio, transfer_audio, write_wav
+    from tcc.apps.sound_transfer import mux_audio, transfer_audio, write_wav
 
     if ref.path is None or not os.path.isfile(ref.path):
         raise cli.AppError(f"--audio_from={fv.audio_from} must be a video file with sound")

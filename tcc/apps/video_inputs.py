@@ -8,8 +8,14 @@ A *video argument* is one of
 Everything that needs embedding (files and records) is written to one temporary records split,
 resized to the run's `data.image_size`, and embedded in one pass by
 `tcc.evaluation.embed.embed_split`: own videos and dataset videos take the evaluation code path.
-Embeddings come from a trained run (`--logdir`, newest checkpoint or `--checkpoint`) or from a
-`.npz` written by `python -m tcc.extract_embeddings` (`--embeddings`).
+Embeddings come from a trained run (`tcc.runs.Run`: `--logdir`, newest checkpoint or
+`--checkpoint`) or from a `.npz` written by `python -m tcc.extract_embeddings` (`--embeddings`).
+
+`VideoSources` holds where videos come from, as plain values (the command lines fill it from
+their flags in `tcc.apps.cli_common.video_sources`); `resolve` / `resolve_one` / `collection`
+turn video arguments into `Video`s. The steps are plain functions too: `read_records` (a records
+split, with stick figures for pose records), `embed_videos` (frames -> embeddings with an embed
+function) and `load_table` (an embeddings file).
 """
 
 from __future__ import annotations
@@ -20,10 +26,16 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tcc.errors import UserError
+from tcc.evaluation.embeddings_file import load_npz
+
+if TYPE_CHECKING:  # TensorFlow is imported only when videos are read or embedded
+    from tcc import runs
+    from tcc.evaluation.embed import EmbedFn
 
 RECORDS_PREFIX = "records:"
 _VIDEO_EXTS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
@@ -91,98 +103,99 @@ class Video:
         return names[label] if label < len(names) else f"phase {label}"
 
 
-class AppContext:
-    """Where embeddings, records and frames come from, per the common flags."""
+@dataclasses.dataclass
+class VideoSources:
+    """Where the apps' videos come from: plain values, no flags.
 
-    def __init__(self, fv, overrides: Sequence[str]):
-        if not fv.logdir and not fv.embeddings:
-            raise AppError("give --logdir=DIR (a training run) or --embeddings=FILE.npz")
-        self.fv, self.cfg, self.table, self._root = fv, None, None, None
-        self._model = self._embed = None
-        self._records: dict[tuple[str, str], dict[str, dict]] = {}
-        if fv.logdir:
-            from tcc import config as config_lib
+    Attributes:
+      run: the trained run that embeds videos, or None (embeddings files only).
+      table: the contents of an embeddings file (`load_table`), or None.
+      table_path: that file's path (named in messages).
+      data_path: the records root; None: the run's (`tcc.datasets.data_root.resolve`).
+      dataset: dataset of bare video names (None: the run's first dataset).
+      split: split of bare video names.
+      stride: embed every k-th frame.
+      folder_fps: frame rate of frame-folder inputs.
+    """
 
-            if not os.path.isdir(fv.logdir):
-                raise AppError(f"--logdir={fv.logdir} does not exist; train first or fix the path")
-            self.cfg = config_lib.load_saved(fv.logdir, overrides)
-        if fv.embeddings:
-            self.table = load_table(fv.embeddings)
-        self.dataset = fv.dataset or (self.cfg.datasets[0] if self.cfg else None)
+    run: runs.Run | None = None
+    table: dict | None = None
+    table_path: str | None = None
+    data_path: str | None = None
+    dataset: str | None = None
+    split: str = "val"
+    stride: int = 1
+    folder_fps: float | None = None
+    _cache: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.dataset is None and self.run is not None:
+            self.dataset = self.run.cfg.datasets[0]
+
+    @property
+    def cfg(self):
+        """The run's config, or None."""
+        return self.run.cfg if self.run is not None else None
 
     @property
     def root(self) -> str | None:
-        """The records root, or None when neither --data_path nor --logdir gives one."""
-        if self._root is None and (self.fv.data_path or self.cfg is not None):
+        """The records root, or None when neither `data_path` nor a run gives one."""
+        if "root" not in self._cache:
             from tcc.datasets import data_root
 
-            self._root = self.fv.data_path or data_root.resolve(self.cfg)
-        return self._root
+            root = self.data_path or (data_root.resolve(self.cfg) if self.run else None)
+            self._cache["root"] = root
+        return self._cache["root"]
 
-    def embed_fn(self):
-        """The checkpoint's embed function (the model is restored on first use)."""
-        if self.cfg is None:
+    def embed_fn(self) -> EmbedFn:
+        """The run's embed function (its checkpoint is restored on first use)."""
+        if self.run is None:
             raise AppError("embedding videos needs a trained model: pass --logdir=DIR")
-        if self._model is None:
-            from tcc.evaluation import runner
-            from tcc.training import checkpoints
+        return self.run.embed_fn()
 
-            path = self.fv.checkpoint or checkpoints.latest_checkpoint(self.fv.logdir)
-            if path is None:
-                raise AppError(
-                    f"no checkpoint in {self.fv.logdir}/checkpoints; train first "
-                    f"(python -m tcc.train --logdir={self.fv.logdir})"
-                )
-            if not any(os.path.exists(p) for p in (path + ".index", path)):
-                raise AppError(f"checkpoint {path} does not exist (--checkpoint)")
-            import keras
-            import tensorflow as tf
 
-            # Checkpoint keys include Keras' auto-generated layer names, which count up per
-            # process: start from fresh counters so that a second app run in the same process
-            # (tests, notebooks, examples/gallery.py) builds the same names as training did.
-            keras.backend.clear_session()
-            try:
-                self._model = runner.restore_model(self.cfg, path, None)
-            except (AssertionError, ValueError, OSError, tf.errors.OpError) as e:
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-                raise AppError(
-                    f"cannot restore {path} with the config of {self.fv.logdir} ({first}); "
-                    "was the checkpoint written by this run?"
-                ) from None
-            from tcc.evaluation.embed import model_embed_fn
+def read_records(
+    root: str, dataset: str, split: str, kind: str = "frames", pose_cfg=None
+) -> dict[str, dict]:
+    """A records split by video name: {video, frame_labels, fps, phase_names, ...} each.
 
-            self._embed = model_embed_fn(self._model)
-        return self._embed
+    `video` is the list of JPEG frames; for pose records (`kind='features'`) it is stick figures
+    of the keypoints drawn as `pose_cfg` (a run's `cfg.pose`) describes, or None.
+    """
+    from tcc.datasets import records as records_lib
 
-    def records(self, dataset: str, split: str) -> dict[str, dict]:
-        """name -> {video (JPEG list), frame_labels, fps, phase_names} of a records split."""
-        if (dataset, split) not in self._records:
-            if self.root is None:
-                raise AppError(f"reading records {dataset}/{split} needs --logdir or --data_path")
-            from tcc.datasets import records
+    fps, names = records_meta(root, dataset, split)
+    return {
+        ex["name"]: dict(ex, fps=fps, phase_names=names, **_stick_figures(ex, pose_cfg))
+        for ex in records_lib.read_split(root, dataset, split, decode=False, kind=kind)
+    }
 
-            fps, names = records_meta(self.root, dataset, split)
-            kind = self.cfg.data.input_kind if self.cfg is not None else "frames"
-            self._records[dataset, split] = {
-                ex["name"]: dict(ex, fps=fps, phase_names=names, **self._stick_figures(ex))
-                for ex in records.read_split(self.root, dataset, split, decode=False, kind=kind)
-            }
-        return self._records[dataset, split]
 
-    def _stick_figures(self, example: dict) -> dict:
-        """For pose records: `video`, stick figures of the keypoints (None for plain features)."""
-        if "features" not in example:
-            return {}
-        from tcc.apps.skeleton import render_features
+def _stick_figures(example: dict, pose_cfg) -> dict:
+    """For pose records: `video`, stick figures of the keypoints (None for plain features)."""
+    if "features" not in example:
+        return {}
+    from tcc.apps.skeleton import render_features
 
-        return {"video": render_features(example["features"], self.cfg.pose)}
+    return {"video": render_features(example["features"], pose_cfg)}
+
+
+def records(sources: VideoSources, dataset: str, split: str) -> dict[str, dict]:
+    """`read_records` of the sources' records root, read once per (dataset, split)."""
+    key = ("records", dataset, split)
+    if key not in sources._cache:
+        if sources.root is None:
+            raise AppError(f"reading records {dataset}/{split} needs --logdir or --data_path")
+        cfg = sources.cfg
+        kind = cfg.data.input_kind if cfg is not None else "frames"
+        sources._cache[key] = read_records(
+            sources.root, dataset, split, kind, cfg.pose if cfg is not None else None
+        )
+    return sources._cache[key]
 
 
 def load_table(path: str) -> dict:
     """Reads an `extract_embeddings` .npz: {names, embs, labels, frame_indices, seq_lens}."""
-    from tcc.extract_embeddings import load_npz
-
     if not os.path.isfile(path):
         raise AppError(
             f"embeddings file {path} does not exist; write it with "
@@ -200,10 +213,11 @@ def records_meta(root: str, dataset: str, split: str) -> tuple[float | None, lis
     """fps and phase names of a records split (first record's context, or phases.json)."""
     import tensorflow as tf
 
-    from tcc.datasets import records
+    from tcc.datasets import records as records_lib
 
     fps = names = None
-    for serialized in tf.data.TFRecordDataset(records.split_files(root, dataset, split)).take(1):
+    files = records_lib.split_files(root, dataset, split)
+    for serialized in tf.data.TFRecordDataset(files).take(1):
         ctx = tf.train.SequenceExample.FromString(serialized.numpy()).context.feature
         if "fps" in ctx and ctx["fps"].float_list.value:
             fps = float(ctx["fps"].float_list.value[0])
@@ -227,34 +241,33 @@ def _unknown(name: str, where: str, valid: Sequence[str]) -> AppError:
     )
 
 
-def _pending_from_records(ctx: AppContext, spec: str) -> list[dict]:
+def _pending_from_records(sources: VideoSources, spec: str) -> list[dict]:
     body = spec[len(RECORDS_PREFIX) :]
     match = re.fullmatch(r"([^/:]+)/([^/:]+)(?::(.+))?", body)
     if not match:
         raise AppError(f"bad records input {spec!r}; use records:<dataset>/<split>[:<name>]")
     dataset, split, name = match.groups()
-    table = ctx.records(dataset, split)
+    table = records(sources, dataset, split)
     if name is not None and name not in table:
         raise _unknown(name, f"records {dataset}/{split}", list(table))
     chosen = [name] if name is not None else list(table)
     return [dict(table[n], source=spec, origin=(dataset, split)) for n in chosen]
 
 
-def _pending_from_file(ctx: AppContext, spec: str) -> dict:
+def _pending_from_file(sources: VideoSources, spec: str) -> dict:
     from tcc.datasets.sources import own_videos, video_io
 
     kind = own_videos.source_kind(spec)
     if kind is None:
         raise AppError(f"{spec}: not a video file ({', '.join(_VIDEO_EXTS)}) or a frame folder")
-    if ctx.cfg is None:
+    cfg = sources.cfg
+    if cfg is None:
         raise AppError(f"embedding {spec} needs a trained model: pass --logdir=DIR")
-    if ctx.cfg.data.input_kind != "frames":
+    if cfg.data.input_kind != "frames":
         raise AppError(f"{spec}: this run embeds features, not frames; give records inputs")
     name = os.path.basename(os.path.normpath(spec))
     name = name if kind == "frames" else os.path.splitext(name)[0]
-    options = video_io.FrameOptions(
-        image_size=ctx.cfg.data.image_size, folder_fps=ctx.fv.folder_fps
-    )
+    options = video_io.FrameOptions(image_size=cfg.data.image_size, folder_fps=sources.folder_fps)
     frames, fps = own_videos.read_source(own_videos.Source(name, spec, kind), options)
     return {
         "name": name,
@@ -267,74 +280,93 @@ def _pending_from_file(ctx: AppContext, spec: str) -> dict:
     }
 
 
-def _expand(ctx: AppContext, spec: str) -> list[dict]:
+def _expand(sources: VideoSources, spec: str) -> list[dict]:
     """The videos one argument names, as dicts; `npz` is set for table embeddings."""
     if spec.startswith(RECORDS_PREFIX):
-        return _pending_from_records(ctx, spec)
+        return _pending_from_records(sources, spec)
     if os.path.exists(spec):
-        return [_pending_from_file(ctx, spec)]
+        return [_pending_from_file(sources, spec)]
     if os.sep in spec or spec.lower().endswith(_VIDEO_EXTS):
         raise AppError(f"video file or frame folder {spec} does not exist")
-    local = _default_records(ctx).get(spec)
-    if ctx.table is not None and spec in ctx.table["names"]:
-        item = dict(local or {"name": spec}, source=spec, npz=ctx.table["names"].index(spec))
-        return [dict(item, origin=(ctx.dataset, ctx.fv.split) if local else None)]
+    local = _default_records(sources).get(spec)
+    if sources.table is not None and spec in sources.table["names"]:
+        item = dict(local or {"name": spec}, source=spec, npz=sources.table["names"].index(spec))
+        return [dict(item, origin=(sources.dataset, sources.split) if local else None)]
     if local is not None:
-        return [dict(local, source=spec, origin=(ctx.dataset, ctx.fv.split))]
+        return [dict(local, source=spec, origin=(sources.dataset, sources.split))]
     where = (
         " or ".join(
-            ([f"--embeddings {ctx.fv.embeddings}"] if ctx.table is not None else [])
-            + ([f"records {ctx.dataset}/{ctx.fv.split}"] if local is None and ctx.dataset else [])
+            ([f"--embeddings {sources.table_path}"] if sources.table is not None else [])
+            + (
+                [f"records {sources.dataset}/{sources.split}"]
+                if local is None and sources.dataset
+                else []
+            )
         )
         or "any records (no --logdir or --data_path)"
     )
-    valid = ctx.table["names"] if ctx.table is not None else list(_default_records(ctx))
+    valid = sources.table["names"] if sources.table is not None else list(_default_records(sources))
     raise _unknown(spec, where, valid)
 
 
-def _default_records(ctx: AppContext) -> dict[str, dict]:
+def _default_records(sources: VideoSources) -> dict[str, dict]:
     """The records of --dataset / --split, or {} when there are none."""
-    if not ctx.dataset or ctx.root is None:
+    if not sources.dataset or sources.root is None:
         return {}
     try:
-        return ctx.records(ctx.dataset, ctx.fv.split)
+        return records(sources, sources.dataset, sources.split)
     except FileNotFoundError:
-        if ctx.table is None:
+        if sources.table is None:
             raise
         return {}
 
 
-def resolve(ctx: AppContext, specs: Sequence[str]) -> list[list[Video]]:
+def resolve(sources: VideoSources, specs: Sequence[str]) -> list[list[Video]]:
     """Resolves video arguments to embedded videos (one list per argument), embedding once."""
-    groups = [_expand(ctx, s) for s in specs]
+    groups = [_expand(sources, s) for s in specs]
     to_embed = [p for g in groups for p in g if "npz" not in p]
     if to_embed:
-        embedded = _embed_pending(ctx, to_embed)
+        embedded = embed_videos(to_embed, sources.embed_fn(), sources.cfg, sources.stride)
         for p, emb in zip(to_embed, embedded, strict=True):
             p["emb"] = emb
     for p in (p for g in groups for p in g if "npz" in p):
-        t, i = ctx.table, p["npz"]
+        t, i = sources.table, p["npz"]
         p["emb"] = (t["embs"][i], t["labels"][i], t["frame_indices"][i])
     return [[_to_video(p) for p in g] for g in groups]
 
 
-def resolve_one(ctx: AppContext, spec: str, flag: str) -> Video:
+def resolve_one(sources: VideoSources, spec: str, flag: str) -> Video:
     """Resolves an argument that must name exactly one video."""
-    (videos,) = resolve(ctx, [spec])
+    (videos,) = resolve(sources, [spec])
     if len(videos) != 1:
         raise AppError(f"{flag}={spec} names {len(videos)} videos; give one video")
     return videos[0]
 
 
-def _embed_pending(ctx: AppContext, items: list[dict]) -> list[tuple]:
-    """Writes the items to one temporary records split and embeds it."""
-    from tcc.datasets import records
+def embed_videos(
+    items: Sequence[dict], embed_fn: EmbedFn, cfg, stride: int = 1
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Embeds videos in one pass, through the evaluation code path.
+
+    The videos are written to one temporary records split and embedded by
+    `tcc.evaluation.embed.embed_split`.
+
+    Args:
+      items: per video a dict with `video` (frames uint8 [L, H, W, 3] or JPEG bytes) or
+        `features` [L, F], and `frame_labels` int [L] or None.
+      embed_fn: frames [1, C * num_steps, ...] -> [1, C, D], e.g. `tcc.runs.Run.embed_fn()`.
+      cfg: the run's config (frame size, context frames, chunk size).
+      stride: embed every k-th frame.
+
+    Returns:
+      per video (embeddings float32 [T, D], labels int32 [T], frame indices int32 [T]).
+    """
+    from tcc.datasets import records as records_lib
     from tcc.evaluation.embed import embed_split
 
-    embed_fn = ctx.embed_fn()
     with tempfile.TemporaryDirectory(prefix="tcc-apps-") as root:
         examples = (
-            records.VideoExample(
+            records_lib.VideoExample(
                 f"{i:05d}",
                 None if "features" in p else p["video"],
                 p["frame_labels"]
@@ -344,10 +376,8 @@ def _embed_pending(ctx: AppContext, items: list[dict]) -> list[tuple]:
             )
             for i, p in enumerate(items)
         )
-        records.write_split(examples, root, _TMP_DATASET, _TMP_SPLIT)
-        split = embed_split(
-            embed_fn, ctx.cfg, _TMP_DATASET, _TMP_SPLIT, stride=ctx.fv.stride, root=root
-        )
+        records_lib.write_split(examples, root, _TMP_DATASET, _TMP_SPLIT)
+        split = embed_split(embed_fn, cfg, _TMP_DATASET, _TMP_SPLIT, stride=stride, root=root)
     return list(zip(split.embs, split.labels, split.frame_indices, strict=True))
 
 
@@ -371,12 +401,12 @@ def _to_video(p: dict) -> Video:
 
 
 def collection(
-    ctx: AppContext, dataset: str | None, split: str, table_path: str | None = None
+    sources: VideoSources, dataset: str | None, split: str, table_path: str | None = None
 ) -> list[Video]:
     """Every video of a split: from an embeddings .npz if given, else embedded by the model."""
     if table_path:
         table = load_table(table_path)
-        frames = ctx.records(dataset, split) if dataset and ctx.root is not None else {}
+        frames = records(sources, dataset, split) if dataset and sources.root is not None else {}
         items = [
             dict(
                 frames.get(n, {"name": n}),
@@ -391,9 +421,9 @@ def collection(
         raise AppError("give --dataset=NAME (or --logdir, whose first dataset is the default)")
     from tcc.evaluation.embed import embed_split
 
-    table = ctx.records(dataset, split)
+    table = records(sources, dataset, split)
     split_embs = embed_split(
-        ctx.embed_fn(), ctx.cfg, dataset, split, stride=ctx.fv.stride, root=ctx.root
+        sources.embed_fn(), sources.cfg, dataset, split, stride=sources.stride, root=sources.root
     )
     return [
         _to_video(

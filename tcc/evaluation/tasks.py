@@ -172,9 +172,7 @@ def few_shot_task(ctx: EvalContext) -> dict[str, float]:
 @TASKS.register("retrieval")
 def retrieval_task(ctx: EvalContext) -> dict[str, float]:
     """Fine-grained frame retrieval: same-phase precision among the K nearest other-video frames."""
-    result = retrieval_ap(
-        ctx.val.embs, _labels_or_none(ctx.val), ks=ctx.options.retrieval_ks
-    )
+    result = retrieval_ap(ctx.val.embs, _labels_or_none(ctx.val), ks=ctx.options.retrieval_ks)
     return {f"retrieval_ap@{k}": float(v) for k, v in result.items()}
 
 

@@ -1,4 +1,4 @@
-"""Tests for tcc.apps.alignment: distances, NN / DTW alignment of a known time warp, writers."""
+"""Tests for tcc.apps.alignment: NN / DTW alignment of a known time warp, writers."""
 
 import csv
 import json
@@ -7,16 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from tcc.apps.alignment import (
-    align,
-    align_many,
-    atomic_output,
-    pairwise_distances,
-    save_alignment_csv,
-    save_alignment_json,
-)
+from tcc.apps.alignment import align, align_many, save_alignment_csv, save_alignment_json
 from tcc.apps.dtw import dtw
 from tcc.apps.figures import plot_similarity_matrix
+from tcc.evaluation.distances import pairwise_distances
 
 
 def _embed(progress):
@@ -31,23 +25,6 @@ def _warped_pair(n=60, m=80, power=1.6):
     ref_p = np.linspace(0.0, 1.0, m) ** power
     true_ref_frame = query_p ** (1.0 / power) * (m - 1)  # reference time of equal progress
     return _embed(query_p), _embed(ref_p), true_ref_frame
-
-
-@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cosine"])
-def test_pairwise_distances_match_explicit_loops(metric):
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
-    expected = np.zeros((5, 4))
-    for i in range(5):
-        for j in range(4):
-            if metric == "cosine":
-                expected[i, j] = 1 - a[i] @ b[j] / np.linalg.norm(a[i]) / np.linalg.norm(b[j])
-            else:
-                expected[i, j] = np.sum((a[i] - b[j]) ** 2)
-                expected[i, j] = (
-                    np.sqrt(expected[i, j]) if metric == "euclidean" else expected[i, j]
-                )
-    np.testing.assert_allclose(pairwise_distances(a, b, metric), expected, atol=1e-10)
 
 
 @pytest.mark.parametrize("method", ["nn", "dtw"])
@@ -116,15 +93,6 @@ def test_alignment_json_and_csv_round_trip_the_mapping(tmp_path):
         rows = list(csv.DictReader(f))
     assert [int(r["reference_frame"]) for r in rows] == result.mapping.tolist()
     assert sorted(os.listdir(tmp_path)) == ["a.csv", "a.json"]  # no temporary files left
-
-
-def test_atomic_output_leaves_nothing_when_writing_fails(tmp_path):
-    target = tmp_path / "out.json"
-    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
-        with open(tmp, "w") as f:
-            f.write("partial")
-        raise RuntimeError("writer crashed")
-    assert os.listdir(tmp_path) == []
 
 
 def test_similarity_matrix_png_is_written_with_paths(tmp_path):

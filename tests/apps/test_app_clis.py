@@ -40,7 +40,7 @@ def run_dir(tmp_path_factory):
 
     from tcc import config as config_lib
     from tcc.algos import build_algorithm
-    from tcc.apps.transfer_lib import mux_audio, write_wav
+    from tcc.apps.sound_transfer import mux_audio, write_wav
     from tcc.datasets import records
     from tcc.training.checkpoints import Checkpointer
 
@@ -82,7 +82,7 @@ def run_dir(tmp_path_factory):
     assert mux_audio(silent, str(root / "tone.wav"), str(root / "with_sound.mp4"))
     (root / "broken.mp4").write_bytes(b"not a video at all")
     from tcc.evaluation.embed import EmbeddedSplit
-    from tcc.extract_embeddings import save_npz
+    from tcc.evaluation.embeddings_file import save_npz
 
     val_lens = lengths["val"]
     save_npz(
@@ -157,7 +157,7 @@ def test_align_cli_as_subprocess_writes_mapping_csv_similarity_png_and_gif(run_d
 
 def test_align_with_embeddings_file_needs_no_model_and_uses_record_frames(run_dir, tmp_path):
     from tcc.evaluation.embed import EmbeddedSplit
-    from tcc.extract_embeddings import save_npz
+    from tcc.evaluation.embeddings_file import save_npz
 
     rng = np.random.default_rng(1)
     lens = [15, 12, 20]
@@ -372,7 +372,19 @@ def test_align_with_stride_maps_every_kth_frame_and_plays_one_step_per_embedded_
     assert iio.imread(out / "playback.gif", index=None).shape[0] == 8
 
 
-@pytest.mark.parametrize("name", ["align", "transfer", "retrieve", "anomaly", "progress"])
+def test_projector_cli_writes_one_point_per_frame_of_an_embeddings_file(run_dir, tmp_path):
+    (path,) = _run(
+        "projector",
+        [f"--embeddings={run_dir['npz']}", "--dataset=toy", f"--output_dir={tmp_path / 'proj'}"],
+    )
+    assert path == str(tmp_path / "proj" / "projector_config.pbtxt")
+    rows = open(tmp_path / "proj" / "metadata_toy_val.tsv").read().splitlines()
+    assert rows[0] == "video\tframe\tphase" and len(rows) == 1 + 15 + 12 + 20
+
+
+@pytest.mark.parametrize(
+    "name", ["align", "transfer", "retrieve", "anomaly", "progress", "projector"]
+)
 def test_python_m_app_runs_without_runpy_warning(name):
     """`python -m tcc.apps.<name>` must not find its module already imported by the package."""
     result = subprocess.run(

@@ -18,9 +18,9 @@ import pytest
 from conftest import tiny_config
 
 from tcc import config as config_lib
+from tcc import runs
 from tcc.algos import build_algorithm
 from tcc.datasets import records
-from tcc import runs
 from tcc.evaluation import embed, kendalls_tau
 from tcc.training import checkpoints, loop
 

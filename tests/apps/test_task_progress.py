@@ -1,10 +1,10 @@
-"""Tests for tcc.apps.progress_lib: task progress from reference embeddings."""
+"""Tests for tcc.apps.task_progress: task progress from reference embeddings."""
 
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from tcc.apps.progress_lib import TaskProgress, _segment_argmin, task_progress
+from tcc.apps.task_progress import TaskProgress, _segment_argmin, task_progress
 
 
 def _arc(u: np.ndarray, noise: float = 0.0, seed: int = 0) -> np.ndarray:

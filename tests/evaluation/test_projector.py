@@ -1,4 +1,4 @@
-"""Tests for tcc.apps.projector: checkpoint, metadata, sprite and config of the projector."""
+"""Tests for tcc.evaluation.projector: checkpoint, metadata, sprite and config of the projector."""
 
 import os
 import re
@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tcc.apps.projector import write_projector
 from tcc.evaluation.embed import EmbeddedSplit
+from tcc.evaluation.projector import write_projector
 
 
 def _split(dataset="toy", split="val", lens=(5, 3), dim=4, seed=0):
@@ -100,20 +100,3 @@ def test_rewriting_replaces_an_earlier_projector_but_keeps_other_files(tmp_path)
 def test_empty_split_list_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="at least one split"):
         write_projector(str(tmp_path), [])
-
-
-def test_projector_cli_from_an_embeddings_file(tmp_path):
-    from tcc.apps.projector import run
-    from tcc.extract_embeddings import save_npz
-
-    save_npz(str(tmp_path / "e.npz"), _split())
-    (path,) = run(
-        [
-            "projector",
-            f"--embeddings={tmp_path / 'e.npz'}",
-            "--dataset=toy",
-            f"--output_dir={tmp_path / 'proj'}",
-        ]
-    )
-    assert path == str(tmp_path / "proj" / "projector_config.pbtxt")
-    assert len(open(tmp_path / "proj" / "metadata_toy_val.tsv").read().splitlines()) == 9

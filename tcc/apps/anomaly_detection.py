@@ -25,7 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tcc.apps.alignment import alignment_from_distances, pairwise_distances
+from tcc.apps.alignment import alignment_from_distances
+from tcc.evaluation.distances import pairwise_distances
 
 
 def anomaly_scores(

@@ -1,9 +1,9 @@
-"""Tests for tcc.apps.anomaly_lib: scores, leave-one-out threshold, flagged segments, plot."""
+"""Tests for tcc.apps.anomaly_detection: scores, leave-one-out threshold, flagged segments, plot."""
 
 import numpy as np
 import pytest
 
-from tcc.apps.anomaly_lib import anomaly_scores, detect, fit_threshold, flagged_segments
+from tcc.apps.anomaly_detection import anomaly_scores, detect, fit_threshold, flagged_segments
 from tcc.apps.figures import plot_anomaly
 
 

@@ -1,4 +1,5 @@
-"""Tests for tcc.apps.transfer_lib: label / signal / audio transfer, WAV writing and muxing."""
+"""Tests for tcc.apps.label_transfer and tcc.apps.sound_transfer: label / signal / audio transfer,
+WAV writing and muxing."""
 
 import subprocess
 
@@ -7,14 +8,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from tcc.apps.transfer_lib import (
-    _ffmpeg_exe,
-    mux_audio,
-    transfer_audio,
-    transfer_labels,
-    transfer_signal,
-    write_wav,
-)
+from tcc.apps.label_transfer import transfer_labels, transfer_signal
+from tcc.apps.sound_transfer import _ffmpeg_exe, mux_audio, transfer_audio, write_wav
 
 PHASE_EDGES = [0.2, 0.45, 0.7, 0.9]  # progress where phases 1..4 begin
 

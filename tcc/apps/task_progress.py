@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tcc.apps.alignment import pairwise_distances
+from tcc.evaluation.distances import pairwise_distances
 
 PROGRESS_METHODS = ("nn", "goal")
 
@@ -42,7 +42,7 @@ class TaskProgress:
 
     Attributes:
       method: `'nn'` or `'goal'` (module doc).
-      metric: distance between embeddings (`tcc.apps.alignment.pairwise_distances`).
+      metric: distance between embeddings (`tcc.evaluation.distances.pairwise_distances`).
       num_references: R.
     """
 
