@@ -63,7 +63,7 @@ DESCRIPTIONS: dict[str, str] = {
     "eval.val_iters": "val batches the algo_loss task averages",
     "eval.tasks": "tasks of python -m tcc.evaluate",
     "eval.kendalls_tau_stride": "Kendall's tau: every k-th frame",
-    "eval.kendalls_tau_distance": "Kendall's tau: sqeuclidean | cosine",
+    "eval.kendalls_tau_distance": "Kendall's tau: sqeuclidean | euclidean | cosine",
     "eval.classification_fractions": "phase classification: fractions of labelled train videos",
     "eval.few_shot_num_labeled": "few-shot: numbers of labelled train videos",
     "eval.few_shot_num_episodes": "few-shot: random episodes per number",

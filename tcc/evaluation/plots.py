@@ -8,14 +8,14 @@ of the global backend), so it works headless and inside notebooks alike.
 from __future__ import annotations
 
 import io
-import os
-import uuid
 from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+from tcc import atomic
 
 FewShotResult = Mapping[int, tuple[float, float]]
 DEFAULT_NAME = "embeddings"
@@ -112,15 +112,5 @@ def plot_few_shot_curves(
     Returns:
       `output_path`.
     """
-    png = few_shot_png(curves, title=title, log_x=log_x)
-    directory = os.path.dirname(os.path.abspath(output_path))
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, f".{os.path.basename(output_path)}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "wb") as f:
-            f.write(png)
-        os.replace(temporary, output_path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    atomic.write_bytes(output_path, few_shot_png(curves, title=title, log_x=log_x))
     return output_path
