@@ -46,6 +46,7 @@ def _cpu_seconds() -> float:
 
 
 def _evaluate(model, cfg, root: str, with_classification: bool) -> dict[str, float]:
+    from tcc.datasets.input_options import InputOptions  # noqa: PLC0415
     from tcc.evaluation import embed  # noqa: PLC0415
     from tcc.evaluation.kendalls_tau import kendalls_tau  # noqa: PLC0415
     from tcc.evaluation.phase_classification import phase_classification  # noqa: PLC0415
@@ -53,11 +54,19 @@ def _evaluate(model, cfg, root: str, with_classification: bool) -> dict[str, flo
     fn = embed.model_embed_fn(model)
     out = {}
     name = cfg.datasets[0]
-    val = embed.embed_split(fn, cfg, name, "val", stride=1, root=root)
+    val = embed.embed_split(fn, InputOptions.from_config(cfg), name, "val", stride=1, root=root)
     out["tau"] = kendalls_tau(val.embs, stride=int(cfg.eval.kendalls_tau_stride))
     if with_classification and val.has_labels:
         n_train = max(1, int(0.1 * _num_videos(root, name, cfg)))
-        train = embed.embed_split(fn, cfg, name, "train", stride=1, root=root, max_videos=n_train)
+        train = embed.embed_split(
+            fn,
+            InputOptions.from_config(cfg),
+            name,
+            "train",
+            stride=1,
+            root=root,
+            max_videos=n_train,
+        )
         acc = phase_classification(train.embs, train.labels, val.embs, val.labels, fractions=(1.0,))
         out["class@0.1"] = acc[1.0]
     return out

@@ -56,13 +56,19 @@ def main(argv: list[str]) -> None:
     if dataset not in cfg.datasets:
         cfg.datasets = [dataset]  # another dataset under the same records root
     from tcc import runs  # noqa: PLC0415
+    from tcc.datasets.input_options import InputOptions  # noqa: PLC0415
     from tcc.evaluation import embed as embed_lib  # noqa: PLC0415
     from tcc.evaluation.embeddings_file import save_npz  # noqa: PLC0415
 
     root = checks.check_eval_inputs(cfg, [FLAGS.split])
     run = runs.Run(FLAGS.logdir, cfg, checks.checkpoint_path(FLAGS.logdir, FLAGS.checkpoint), root)
     split = embed_lib.embed_split(
-        run.embed_fn(), cfg, dataset, FLAGS.split, stride=FLAGS.stride, root=root
+        run.embed_fn(),
+        InputOptions.from_config(cfg),
+        dataset,
+        FLAGS.split,
+        stride=FLAGS.stride,
+        root=root,
     )
     save_npz(FLAGS.output, split)
     logging.info(

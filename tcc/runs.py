@@ -5,7 +5,8 @@ function it hands out (DESIGN.md, "evaluation needs only an embed function").
 
   run = runs.open_run(logdir)                  # config.json (+ overrides), newest checkpoint
   embed = run.embed_fn()                       # frames [1, C * num_steps, ...] -> [1, C, D]
-  split = tcc.evaluation.embed.embed_split(embed, run.cfg, dataset, "val")  # [T_i, D] per video
+  inputs = InputOptions.from_config(run.cfg)   # tcc.datasets.input_options
+  split = embed_split(embed, inputs, dataset, "val")  # tcc.evaluation.embed: [T_i, D] per video
 
 `evaluate_checkpoint` / `evaluate_checkpoints` / `follow_checkpoints` are the checkpoint side of
 `python -m tcc.evaluate` (one checkpoint, or each new one while training writes them).

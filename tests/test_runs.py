@@ -6,6 +6,7 @@ from conftest import tiny_config
 
 from tcc import errors, runs
 from tcc.datasets import pipeline
+from tcc.datasets.input_options import InputOptions
 from tcc.evaluation import embed as embed_lib
 from tcc.training import loop
 
@@ -23,7 +24,9 @@ def test_open_run_restores_the_newest_checkpoint_and_embeds_like_the_model(
     run = runs.open_run(trained_logdir, ["eval.num_frames=5"])
     assert run.step == 2 and run.checkpoint_path.endswith("ckpt-2")
     assert run.cfg.eval.num_frames == 5  # the overrides apply to the saved config
-    split = embed_lib.embed_split(run.embed_fn(), run.cfg, "tiny", "val", root=tiny_root)
+    split = embed_lib.embed_split(
+        run.embed_fn(), InputOptions.from_config(run.cfg), "tiny", "val", root=tiny_root
+    )
     # The model's own forward pass on the same evaluation chunks of the first video.
     expected = []
     options = pipeline.InputOptions.from_config(run.cfg)

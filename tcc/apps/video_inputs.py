@@ -362,6 +362,7 @@ def embed_videos(
       per video (embeddings float32 [T, D], labels int32 [T], frame indices int32 [T]).
     """
     from tcc.datasets import records as records_lib
+    from tcc.datasets.input_options import InputOptions
     from tcc.evaluation.embed import embed_split
 
     with tempfile.TemporaryDirectory(prefix="tcc-apps-") as root:
@@ -377,7 +378,14 @@ def embed_videos(
             for i, p in enumerate(items)
         )
         records_lib.write_split(examples, root, _TMP_DATASET, _TMP_SPLIT)
-        split = embed_split(embed_fn, cfg, _TMP_DATASET, _TMP_SPLIT, stride=stride, root=root)
+        split = embed_split(
+            embed_fn,
+            InputOptions.from_config(cfg),
+            _TMP_DATASET,
+            _TMP_SPLIT,
+            stride=stride,
+            root=root,
+        )
     return list(zip(split.embs, split.labels, split.frame_indices, strict=True))
 
 
@@ -419,11 +427,17 @@ def collection(
         return [_to_video(p) for p in items]
     if not dataset:
         raise AppError("give --dataset=NAME (or --logdir, whose first dataset is the default)")
+    from tcc.datasets.input_options import InputOptions
     from tcc.evaluation.embed import embed_split
 
     table = records(sources, dataset, split)
     split_embs = embed_split(
-        sources.embed_fn(), sources.cfg, dataset, split, stride=sources.stride, root=sources.root
+        sources.embed_fn(),
+        InputOptions.from_config(sources.cfg),
+        dataset,
+        split,
+        stride=sources.stride,
+        root=sources.root,
     )
     return [
         _to_video(

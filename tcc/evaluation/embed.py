@@ -12,7 +12,6 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-import ml_collections
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -62,7 +61,7 @@ def model_embed_fn(model: tf.keras.Model, jit_compile: bool = False) -> EmbedFn:
 
 def embed_split(
     embed_fn: EmbedFn,
-    cfg: ml_collections.ConfigDict,
+    inputs: pipeline.InputOptions,
     dataset: str,
     split: str,
     stride: int | None = None,
@@ -74,20 +73,19 @@ def embed_split(
 
     Args:
       embed_fn: frames [1, C * num_steps, ...] -> float [1, C, D].
-      cfg: the run config (data options, `eval.num_frames` = chunk size C).
+      inputs: the input pipeline's options (`InputOptions.from_config(cfg)`; its eval chunk
+        size is C).
       dataset: dataset name.
       split: split name ('train', 'val', ...).
-      stride: every k-th frame; default `cfg.data.sample_all_stride`.
-      root: records root; default `cfg.data.path`.
+      stride: every k-th frame; default `inputs.sample_all_stride`.
+      root: records root; default `inputs.path`.
       max_videos: stop after this many videos (None = all).
       log: log a line with the count and the rate.
 
     Returns:
       An `EmbeddedSplit` with one entry per video.
     """
-    ds = pipeline.make_eval_dataset(
-        pipeline.InputOptions.from_config(cfg), dataset, split, stride=stride, root=root
-    )
+    ds = pipeline.make_eval_dataset(inputs, dataset, split, stride=stride, root=root)
     out = EmbeddedSplit(dataset, split, [], [], [], [], [])
     parts: dict[str, list] = {"embs": [], "labels": [], "steps": []}
     start, frames_done = time.perf_counter(), 0

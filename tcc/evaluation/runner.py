@@ -18,6 +18,7 @@ import tensorflow as tf
 from absl import logging
 
 from tcc import atomic
+from tcc.datasets.input_options import InputOptions
 from tcc.evaluation import embed as embed_lib
 from tcc.evaluation.phase_classification import MissingLabelsError
 from tcc.evaluation.plots import few_shot_png
@@ -78,10 +79,14 @@ def evaluate(
     writer = tf.summary.create_file_writer(eval_dir)
     records = []
     for dataset in cfg.datasets:
-        val = embed_lib.embed_split(embed_fn, cfg, dataset, "val", root=root)
+        val = embed_lib.embed_split(
+            embed_fn, InputOptions.from_config(cfg), dataset, "val", root=root
+        )
         train = None
         if options.needs_train:
-            train = embed_lib.embed_split(embed_fn, cfg, dataset, "train", root=root)
+            train = embed_lib.embed_split(
+                embed_fn, InputOptions.from_config(cfg), dataset, "train", root=root
+            )
         ctx = EvalContext(options, dataset, train, val, algo_loss=algo_loss)
         metrics = evaluate_dataset(ctx)
         record = {"step": step, "dataset": dataset, "split": "val", "metrics": metrics}

@@ -11,6 +11,7 @@ from conftest import SUBPROCESS_TIMEOUT, tiny_config
 
 from tcc import config as config_lib
 from tcc import runs
+from tcc.datasets.input_options import InputOptions
 from tcc.evaluation import embed as embed_lib
 from tcc.training import checkpoints, loop
 
@@ -37,7 +38,11 @@ def test_embed_split_covers_every_frame_of_every_video_once(trained_logdir, tiny
     cfg = config_lib.load_saved(trained_logdir)
     model = runs.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), tiny_root)
     split = embed_lib.embed_split(
-        embed_lib.model_embed_fn(model), cfg, "tiny", "val", root=tiny_root
+        embed_lib.model_embed_fn(model),
+        InputOptions.from_config(cfg),
+        "tiny",
+        "val",
+        root=tiny_root,
     )
     assert len(split.names) == 3
     for embs, labels, idx, length in zip(
@@ -55,7 +60,12 @@ def test_restored_model_gives_identical_embeddings_twice(trained_logdir, tiny_ro
     for _ in range(2):
         model = runs.restore_model(cfg, path, tiny_root)
         split = embed_lib.embed_split(
-            embed_lib.model_embed_fn(model), cfg, "tiny", "val", root=tiny_root, max_videos=1
+            embed_lib.model_embed_fn(model),
+            InputOptions.from_config(cfg),
+            "tiny",
+            "val",
+            root=tiny_root,
+            max_videos=1,
         )
         embs.append(split.embs[0])
     np.testing.assert_array_equal(embs[0], embs[1])

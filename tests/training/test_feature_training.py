@@ -21,6 +21,7 @@ from tcc import config as config_lib
 from tcc import runs
 from tcc.algos import build_algorithm
 from tcc.datasets import records
+from tcc.datasets.input_options import InputOptions
 from tcc.evaluation import embed, kendalls_tau
 from tcc.training import checkpoints, loop
 
@@ -131,7 +132,9 @@ def test_align_app_aligns_feature_sequences_from_extracted_embeddings(
 
     cfg = feature_config(arm_root, trained_logdir)
     model = runs.restore_model(cfg, checkpoints.latest_checkpoint(trained_logdir), arm_root)
-    split = embed.embed_split(embed.model_embed_fn(model), cfg, "arm", "val")
+    split = embed.embed_split(
+        embed.model_embed_fn(model), InputOptions.from_config(cfg), "arm", "val"
+    )
     save_npz(str(tmp_path / "val.npz"), split)
     out = str(tmp_path / "out")
     written = align_app.run(
@@ -162,7 +165,9 @@ def test_align_app_plays_feature_records_back_as_stick_figures(trained_logdir, t
 
 
 def _val_tau(cfg, model) -> float:
-    split = embed.embed_split(embed.model_embed_fn(model), cfg, "arm", "val")
+    split = embed.embed_split(
+        embed.model_embed_fn(model), InputOptions.from_config(cfg), "arm", "val"
+    )
     return kendalls_tau(split.embs, stride=1)
 
 

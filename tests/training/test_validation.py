@@ -8,6 +8,7 @@ import tensorflow as tf
 from conftest import tiny_config, write_tiny_records
 
 from tcc import config as config_lib
+from tcc.datasets.input_options import InputOptions
 from tcc.evaluation import embed as embed_lib
 from tcc.training import loop, validation
 
@@ -49,7 +50,12 @@ def test_validation_embeds_like_the_full_evaluation(tiny_root, tmp_path):
     chunks = validation.collect_chunks(cfg, "tiny", "val", 2, tiny_root)
     ours = validator._embed(chunks)
     reference = embed_lib.embed_split(
-        embed_lib.model_embed_fn(model), cfg, "tiny", "val", stride=2, root=tiny_root
+        embed_lib.model_embed_fn(model),
+        InputOptions.from_config(cfg),
+        "tiny",
+        "val",
+        stride=2,
+        root=tiny_root,
     )
     assert chunks.names == reference.names[:2]
     for got, want in zip(ours, reference.embs[:2], strict=True):
