@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-_BACKGROUND = (24, 24, 28)
+BACKGROUND = (24, 24, 28)  # the frame colour where no joint or bone is drawn
 _LEFT, _RIGHT, _CENTRE = (66, 146, 245), (255, 150, 40), (235, 235, 235)
 
 
@@ -102,7 +102,7 @@ def render_skeletons(
     width, radius = max(1, size // 48), max(1.5, size / 64)
     frames = np.empty((len(points), size, size, 3), np.uint8)
     for t, frame_points in enumerate(pixels):
-        image = Image.new("RGB", (size, size), _BACKGROUND)
+        image = Image.new("RGB", (size, size), BACKGROUND)
         draw = ImageDraw.Draw(image)
         ok = np.isfinite(frame_points).all(axis=-1)
         for a, b in bones:

@@ -7,7 +7,7 @@ import pytest
 from tcc.apps import skeleton
 
 NAN = np.nan
-BACKGROUND = np.array(skeleton._BACKGROUND)
+BACKGROUND = np.array(skeleton.BACKGROUND)
 
 
 def test_keypoints_from_features_reads_joint_major_values_and_hides_invisible_joints():
