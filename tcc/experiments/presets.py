@@ -1,4 +1,4 @@
-"""Scales at which the experiments run: `micro` (smoke test), `cpu` (2 cores, <= ~1 h), `keypoints`
+"""Scales at which the experiments run: `micro` (smoke test), `cpu` (the demo's training, 2 cores), `keypoints`
 (Penn Action joints on 2 cores), `keypoints_synthetic` (embedded keypoints), `paper` (GPUs).
 
 A preset names a config file in `configs/` (the base: data, model, training budget) and overrides
@@ -96,8 +96,9 @@ PRESETS: dict[str, Preset] = {
     "cpu": Preset(
         "cpu",
         "experiments_cpu.py",
-        description="embedded dataset, small encoder, <= ~60 min per experiment on 2 "
-        "CPU cores (configs/experiments_cpu.py)",
+        description="the default demo's training (embedded dataset, small encoder, 3800 "
+        "steps) for every method; ~1-2.5 h per experiment on 2 CPU cores "
+        "(configs/experiments_cpu.py)",
     ),
     "keypoints": Preset(
         "keypoints",
