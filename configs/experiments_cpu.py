@@ -2,10 +2,14 @@
 
 The default preset of `python -m tcc.experiments`:
 
-  python -m tcc.experiments --experiment=from_scratch  --seeds=3 --results_file=RESULTS.md --parallel=2
-  python -m tcc.experiments --experiment=combined      --seeds=3 --results_file=RESULTS.md --parallel=2
-  python -m tcc.experiments --experiment=few_shot      --seeds=3 --results_file=RESULTS.md --parallel=2
-  python -m tcc.experiments --experiment=loss_ablation --seeds=3 --results_file=RESULTS.md --parallel=2
+  python -m tcc.experiments --experiment=from_scratch  --seeds=3 --parallel=2 \
+      --results_file=RESULTS.md
+  python -m tcc.experiments --experiment=combined      --seeds=3 --parallel=2 \
+      --results_file=RESULTS.md
+  python -m tcc.experiments --experiment=few_shot      --seeds=3 --parallel=2 \
+      --results_file=RESULTS.md
+  python -m tcc.experiments --experiment=loss_ablation --seeds=3 --parallel=2 \
+      --results_file=RESULTS.md
 
 What is trained: exactly the model of `python -m tcc.train` (configs/default.py): the embedded
 synthetic pouring dataset (480 train / 20 val videos, 48 px, generated on first use), the small

@@ -1,5 +1,6 @@
-"""Scales at which the experiments run: `micro` (smoke test), `cpu` (the demo's training, 2 cores), `keypoints`
-(Penn Action joints on 2 cores), `keypoints_synthetic` (embedded keypoints), `paper` (GPUs).
+"""Scales at which the experiments run: `micro` (smoke test), `cpu` (the demo's training, 2
+cores), `keypoints` (Penn Action joints on 2 cores), `keypoints_synthetic` (embedded keypoints),
+`paper` (GPUs).
 
 A preset names a config file in `configs/` (the base: data, model, training budget) and overrides
 applied on top of it. `--config=FILE` replaces the preset's file and keeps its overrides. A config
