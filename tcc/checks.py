@@ -205,7 +205,16 @@ def _video_stats(seq) -> VideoStats:
 
 
 def dataset_num_phases(root: str, dataset: str) -> int | None:
-    """The number of phases of a dataset: its `phases.json`, else the catalog, else None."""
+    """The number of named phases of a dataset, or None when no phase names are known.
+
+    From its `dataset.json` (`tcc.datasets.metadata`) when that names the phases, else its
+    `phases.json` (folders converted before `dataset.json` existed), else the catalog.
+    """
+    from tcc.datasets import metadata  # noqa: PLC0415
+
+    meta = metadata.read(root, dataset)
+    if meta is not None and meta.phase_names:
+        return meta.num_phases
     path = os.path.join(root, dataset, "phases.json")
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:

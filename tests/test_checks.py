@@ -1,0 +1,28 @@
+"""`tcc.checks.dataset_num_phases`: where the number of named phases of a dataset comes from."""
+
+import json
+import os
+
+from tcc import checks
+from tcc.datasets import metadata
+
+
+def test_num_phases_from_dataset_json_when_it_names_the_phases(tmp_path):
+    root = str(tmp_path)
+    os.makedirs(os.path.join(root, "act"))
+    metadata.write(os.path.join(root, "act"), metadata.DatasetMetadata(3, ["a", "b", "c"]))
+    with open(os.path.join(root, "act", "phases.json"), "w", encoding="utf-8") as f:
+        json.dump(["a", "b"], f)  # stale: dataset.json wins
+    assert checks.dataset_num_phases(root, "act") == 3
+
+
+def test_num_phases_falls_back_to_phases_json_then_the_catalog_then_none(tmp_path):
+    root = str(tmp_path)
+    os.makedirs(os.path.join(root, "act"))
+    metadata.write(os.path.join(root, "act"), metadata.DatasetMetadata(4))  # no names
+    with open(os.path.join(root, "act", "phases.json"), "w", encoding="utf-8") as f:
+        json.dump(["a", "b"], f)
+    assert checks.dataset_num_phases(root, "act") == 2
+    os.remove(os.path.join(root, "act", "phases.json"))
+    assert checks.dataset_num_phases(root, "act") is None  # labels only: phases not named
+    assert checks.dataset_num_phases(root, "pouring") == 5  # the catalog (paper datasets)
