@@ -8,8 +8,10 @@ watched value (`loss`, `grad_norm`), with `F = train.divergence_factor` and
 - history: the finite values of the previous (up to K) steps of this run (or of this resume);
   checking starts at the second step;
 - a step diverges when its value is more than F times the median of that history (a jump) AND
-  more than the median of the run's first K values, so a loss that converged near 0 may jump back
-  towards where it started without stopping the run;
+  more than the largest value the run has had so far, so a loss or gradient norm that converged
+  near 0 may jump back to any level it has been at without stopping the run (a supervised run
+  that fits one labelled video drives its gradient norm to ~5e-4, and a later step at its
+  ordinary level of ~3 is not an explosion);
 - or when its value is more than F times the median of the run's first K values (a climb in
   smaller steps);
 - a diverged step enters no history, and training stops before saving at that step, so the
@@ -61,6 +63,7 @@ class DivergenceGuard:
         self.keys = keys
         self._recent = {k: collections.deque(maxlen=self.window) for k in keys}
         self._first: dict[str, list[float]] = {k: [] for k in keys}  # the first `window` values
+        self._peak = {k: -math.inf for k in keys}  # the largest value recorded
 
     def check(self, values: dict[str, float]) -> Divergence | None:
         """Checks one step's values; returns the first divergence, else records them and None."""
@@ -72,7 +75,7 @@ class DivergenceGuard:
                 continue
             value = float(value)
             recent, first = float(np.median(self._recent[key])), float(np.median(self._first[key]))
-            if recent > 0 and value > self.factor * recent and value > first:
+            if recent > 0 and value > self.factor * recent and value > self._peak[key]:
                 steps = len(self._recent[key])
                 return Divergence(key, value, recent, f"the previous {steps} step(s)")
             if first > 0 and value > self.factor * first:
@@ -83,6 +86,7 @@ class DivergenceGuard:
             if value is None or not math.isfinite(value):
                 continue
             self._recent[key].append(float(value))
+            self._peak[key] = max(self._peak[key], float(value))
             if len(self._first[key]) < self.window:
                 self._first[key].append(float(value))
         return None

@@ -42,6 +42,19 @@ def test_a_converged_loss_jumping_back_to_its_start_level_does_not_stop():
     assert _first_divergence(DivergenceGuard(window=20), losses) is None
 
 
+def test_a_converged_gradient_norm_back_at_its_earlier_level_does_not_stop():
+    # Seen in a supervised run on one labelled video: the norm rises while it learns, falls to
+    # ~5e-4 once the video is fitted, then one step is back at 3.3: not an explosion.
+    norms = np.concatenate(
+        [np.full(20, 0.5), np.linspace(0.5, 5.0, 100), np.geomspace(5.0, 5e-4, 200), [3.3]]
+    )
+    assert 3.3 > 1000 * 5e-4 and 3.3 > np.median(norms[:20])  # the rule before this test
+    assert _first_divergence(DivergenceGuard(window=20), np.ones(len(norms)), norms) is None
+    norms[-1] = 50.0  # far beyond anything the run has had
+    step, found = _first_divergence(DivergenceGuard(window=20), np.ones(len(norms)), norms)
+    assert step == len(norms) - 1 and found.key == "grad_norm"
+
+
 @pytest.mark.parametrize("key", ["loss", "grad_norm"])
 def test_a_spike_of_orders_of_magnitude_is_flagged_at_its_step(key):
     rng = np.random.default_rng(0)
