@@ -206,7 +206,9 @@ class Checkpointer:
             "step": self.step,
         }
         self.rng = variable_dict(seed_states(model))
-        self.checkpoint = tf.train.Checkpoint(**self._parts, rng=self.rng)
+        # Run-control state saved with the weights (JSON; the divergence guard's history).
+        self.run_state = tf.Variable("", dtype=tf.string, trainable=False, name="run_state")
+        self.checkpoint = tf.train.Checkpoint(**self._parts, rng=self.rng, run=self.run_state)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint,
             checkpoint_dir(logdir),
@@ -223,16 +225,18 @@ class Checkpointer:
             return 0
         with errors.reading_checkpoint(path):
             saved = {name for name, _ in tf.train.list_variables(path)}
-            if not any(name.startswith("rng/") for name in saved):  # an older checkpoint
-                if self.rng:
-                    logging.warning(
-                        "%s holds no random-generator state (written by an older version): "
-                        "dropout restarts its random stream, so this resume is not bit-exact.",
-                        path,
-                    )
-                tf.train.Checkpoint(**self._parts).restore(path).assert_consumed()
-            else:
-                self.checkpoint.restore(path).assert_consumed()
+            parts = dict(self._parts)
+            if any(name.startswith("rng/") for name in saved):
+                parts["rng"] = self.rng
+            elif self.rng:  # an older checkpoint
+                logging.warning(
+                    "%s holds no random-generator state (written by an older version): "
+                    "dropout restarts its random stream, so this resume is not bit-exact.",
+                    path,
+                )
+            if any(name.startswith("run/") for name in saved):
+                parts["run"] = self.run_state
+            tf.train.Checkpoint(**parts).restore(path).assert_consumed()
         logging.info("Resumed from %s (step %d).", path, int(self.step))
         return int(self.step)
 

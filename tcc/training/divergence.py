@@ -15,7 +15,9 @@ watched value (`loss`, `grad_norm`), with `F = train.divergence_factor` and
 - or when its value is more than F times the median of the run's first K values (a climb in
   smaller steps);
 - a diverged step enters no history, and training stops before saving at that step, so the
-  newest checkpoint is the last good one.
+  newest checkpoint is the last good one;
+- the history (recent values, the first K, the largest) is saved with every checkpoint
+  (`state()` / `load_state()`), so a resumed run judges its steps as the uninterrupted run would.
 
 The default F = 1000 (three orders of magnitude) leaves a wide margin for the heavy-tailed noise
 of gradient norms, while divergences are typically 1e4 - 1e10 times; `F = 0` turns the guard off.
@@ -64,6 +66,29 @@ class DivergenceGuard:
         self._recent = {k: collections.deque(maxlen=self.window) for k in keys}
         self._first: dict[str, list[float]] = {k: [] for k in keys}  # the first `window` values
         self._peak = {k: -math.inf for k in keys}  # the largest value recorded
+
+    def state(self) -> dict[str, dict[str, object]]:
+        """The history, as plain JSON-able values: {key: {recent, first, peak}}."""
+        return {
+            k: {
+                "recent": list(self._recent[k]),
+                "first": list(self._first[k]),
+                "peak": self._peak[k] if math.isfinite(self._peak[k]) else None,
+            }
+            for k in self.keys
+        }
+
+    def load_state(self, state: dict[str, dict[str, object]]) -> None:
+        """Continues from a `state()` (a window changed since keeps the newest values)."""
+        for k in self.keys:
+            saved = state.get(k)
+            if not saved:
+                continue
+            self._recent[k].clear()
+            self._recent[k].extend(float(v) for v in saved["recent"])
+            self._first[k] = [float(v) for v in saved["first"]][: self.window]
+            peak = saved.get("peak")
+            self._peak[k] = -math.inf if peak is None else float(peak)
 
     def check(self, values: dict[str, float]) -> Divergence | None:
         """Checks one step's values; returns the first divergence, else records them and None."""

@@ -23,6 +23,7 @@ strategy `cfg.strategy`, in `cfg.logdir`:
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import signal
@@ -227,6 +228,9 @@ class _Run:
         self.guard = divergence.DivergenceGuard(
             cfg.train.divergence_factor, cfg.train.divergence_window
         )
+        saved = ckpt.run_state.numpy().decode()
+        if saved:
+            self.guard.load_state(json.loads(saved).get("divergence", {}))
         self.timer = progress.StepTimer()
         # Not with several workers: the chief alone would run the model while the others, done or
         # stepping on, wait in collectives (use `tcc.evaluate --continuous_eval` beside them).
@@ -265,18 +269,23 @@ class _Run:
                     with self.timer.paused():
                         self.validator(step, cfg.logdir)
                 if step % cfg.checkpoint.save_interval == 0:
-                    self.ckpt.save(step)
+                    self._save(step)
                 if stop.signum:
-                    self.ckpt.save(step)
+                    self._save(step)
                     self.writer.flush()
                     raise TrainingInterrupted(
                         f"interrupted by signal {stop.signum} at step {step}; checkpoint saved "
                         f"in {self.cfg.logdir}. Run the same command again to resume.",
                         stop.signum,
                     )
-        self.ckpt.save(step)
+        self._save(step)
         self.writer.flush()
         return TrainResult(cfg.logdir, start, step, values, self.fps, history)
+
+    def _save(self, step: int) -> None:
+        """Checkpoints the weights, optimizer, random streams and the divergence guard's history."""
+        self.ckpt.run_state.assign(json.dumps({"divergence": self.guard.state()}))
+        self.ckpt.save(step)
 
     def _check_finite(self, values: dict[str, float], step: int) -> None:
         keys = ("loss", "grad_norm")

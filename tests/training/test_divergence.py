@@ -1,5 +1,7 @@
 """The divergence guard: exploding losses / gradient norms stop training, normal runs never do."""
 
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -64,6 +66,26 @@ def test_a_spike_of_orders_of_magnitude_is_flagged_at_its_step(key):
     step, found = _first_divergence(DivergenceGuard(window=20), losses, norms)
     assert step == 60 and found.key == key
     assert f"{key} exploded to" in found.describe() and "previous 20 step(s)" in found.describe()
+
+
+def test_a_guard_restored_from_its_state_decides_as_the_uninterrupted_one():
+    rng = np.random.default_rng(1)
+    norms = np.concatenate(
+        [np.linspace(0.5, 5.0, 60), np.geomspace(5.0, 5e-4, 100), [3.3, 2e-4, 4.5, 1e-4, 4e3]]
+    )
+    losses = _noisy_decay(rng, len(norms), sigma=0.3)
+    straight = _first_divergence(DivergenceGuard(window=20), losses, norms)
+    assert straight is not None and straight[0] == len(norms) - 1  # 4e3, not 3.3 nor 4.5
+    first = DivergenceGuard(window=20)
+    assert _first_divergence(first, losses[:100], norms[:100]) is None
+    state = json.loads(json.dumps(first.state()))  # as saved in a checkpoint
+    resumed = DivergenceGuard(window=20)
+    resumed.load_state(state)
+    assert resumed.state() == first.state()
+    step, found = _first_divergence(resumed, losses[100:], norms[100:])
+    assert 100 + step == straight[0] and found == straight[1]
+    fresh = _first_divergence(DivergenceGuard(window=20), losses[100:], norms[100:])
+    assert fresh is not None and 100 + fresh[0] < straight[0]  # without the history: too early
 
 
 def test_a_slow_climb_is_flagged_once_far_above_its_start():
