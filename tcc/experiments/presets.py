@@ -5,7 +5,7 @@ cores), `keypoints` (Penn Action joints on 2 cores), `keypoints_synthetic` (embe
 A preset names a config file in `configs/` (the base: data, model, training budget) and overrides
 applied on top of it. `--config=FILE` replaces the preset's file and keeps its overrides. A config
 file may also define `experiment_overrides(experiment: str) -> dict[str, object]`, e.g. to give
-each experiment its own training budget; the CPU preset (`configs/experiments_cpu.py`) does.
+each experiment its own training budget.
 
 The base config of one experiment is built in this order (later wins):
 config file -> preset overrides -> the file's `experiment_overrides(name)` -> `--config.a.b=v`.
