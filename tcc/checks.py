@@ -46,6 +46,7 @@ _CHOICES = {
     ),
     "model.base_model.network": ("resnet50v2", "vggm", "small"),
     "pose.num_channels": (2, 3),
+    "tcn.negatives": ("batch", "video"),
 }
 _AT_LEAST_ONE = (
     "data.image_size",
@@ -119,8 +120,9 @@ def check_config(cfg: ml_collections.ConfigDict) -> None:
         value = _get(cfg, key)
         if not isinstance(value, (int, float)) or value < 0:
             raise _bad(key, value, "must be >= 0")
-    if not cfg.optimizer.lr.initial_lr > 0:
-        raise _bad("optimizer.lr.initial_lr", cfg.optimizer.lr.initial_lr, "must be > 0")
+    for key in ("optimizer.lr.initial_lr", "tcn.temperature"):
+        if not _get(cfg, key) > 0:
+            raise _bad(key, _get(cfg, key), "must be > 0")
     if not 0.0 <= cfg.data.per_dataset_fraction <= 1.0:
         raise _bad("data.per_dataset_fraction", cfg.data.per_dataset_fraction, "must be in [0, 1]")
     names = list(cfg.datasets)

@@ -173,6 +173,9 @@ def get_default_config() -> ConfigDict:
     c.tcn = ConfigDict()
     c.tcn.positive_window = 5
     c.tcn.reg_lambda = 0.002
+    c.tcn.negatives = "batch"  # batch | video: see tcc/losses/time_contrastive.py
+    c.tcn.normalize_embeddings = False
+    c.tcn.temperature = 1.0
 
     c.combined = ConfigDict()  # weights of the terms of training_algo='combined'
     c.combined.alignment_loss_weight = 1.0

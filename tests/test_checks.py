@@ -1,9 +1,11 @@
-"""`tcc.checks.dataset_num_phases`: where the number of named phases of a dataset comes from."""
+"""`tcc.checks`: where the number of named phases of a dataset comes from; config range checks."""
 
 import json
 import os
 
-from tcc import checks
+import pytest
+
+from tcc import checks, config, errors
 from tcc.datasets import metadata
 
 
@@ -26,3 +28,19 @@ def test_num_phases_falls_back_to_phases_json_then_the_catalog_then_none(tmp_pat
     os.remove(os.path.join(root, "act", "phases.json"))
     assert checks.dataset_num_phases(root, "act") is None  # labels only: phases not named
     assert checks.dataset_num_phases(root, "pouring") == 5  # the catalog (paper datasets)
+
+
+@pytest.mark.parametrize(
+    "key,value,words",
+    [
+        ("tcn.temperature", 0.0, ["tcn.temperature", "must be > 0"]),
+        ("tcn.negatives", "videos", ["tcn.negatives", "video"]),
+        ("optimizer.lr.initial_lr", -1.0, ["optimizer.lr.initial_lr", "must be > 0"]),
+    ],
+)
+def test_check_config_names_a_bad_tcn_option_with_its_rule(key, value, words):
+    cfg = config.apply_overrides(config.get_default_config(), [f"{key}={value}"])
+    checks.check_config(config.get_default_config())  # the default passes
+    with pytest.raises(errors.UserError) as raised:
+        checks.check_config(cfg)
+    assert all(word in str(raised.value) for word in words)

@@ -57,6 +57,9 @@ class TcnOptions:
 
     positive_window: int = 5
     reg_lambda: float = 0.002
+    negatives: str = "batch"
+    normalize_embeddings: bool = False
+    temperature: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

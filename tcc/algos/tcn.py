@@ -20,7 +20,13 @@ def tcn_loss(
     if seed is None:
         seed = loss_seed(batch, 2)
     return compute_tcn_loss(
-        embs, positive_window=options.positive_window, reg_lambda=options.reg_lambda, seed=seed
+        embs,
+        positive_window=options.positive_window,
+        reg_lambda=options.reg_lambda,
+        seed=seed,
+        negatives=options.negatives,
+        normalize_embeddings=options.normalize_embeddings,
+        temperature=options.temperature,
     )
 
 

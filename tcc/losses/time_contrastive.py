@@ -12,13 +12,21 @@ How pairs are drawn, for ``embs [B, T, D]``:
   ``{1, .., min(positive_window, t)}``. The window counts timesteps of ``embs`` (sampled frames),
   not frames of the source video.
 
-Loss, with ``logits[a, c] = anchor_a . positive_c`` (plain dot product) over all ``N x N`` pairs:
-softmax cross-entropy of every anchor row whose target is its own positive. Two refinements keep
+Loss, with ``logits[a, c] = anchor_a . positive_c / temperature`` over all ``N x N`` pairs (by
+default the original's plain dot product: no normalisation, temperature 1): softmax cross-entropy
+of every anchor row whose target is its own positive. Two refinements keep
 the targets consistent when pairs overlap: columns whose positive is the very same frame as the
 anchor's positive share the target mass equally (the original's label remapping), and columns
 whose positive is the anchor's own frame are left out of that row's softmax (they are the anchor
 itself, not a negative). Plus ``0.25 * reg_lambda * (mean |anchor|^2 + mean |positive|^2)``, the
-original's embedding L2 term.
+original's embedding L2 term (on the embeddings as given, before any normalisation).
+
+Two options, off by default, make the baseline train on pixels (RESULTS.md, "TCN on pixels"):
+
+* ``negatives="video"`` keeps in every anchor's softmax only the positives of anchors of *its own*
+  video: the loss can then only be lowered by telling moments of one video apart (time-contrastive
+  in the sense of Sermanet et al.), not by telling videos apart by their appearance.
+* ``normalize_embeddings`` with a ``temperature``: cosine similarities divided by the temperature.
 """
 
 from __future__ import annotations
@@ -63,7 +71,13 @@ def _scaled_index(uniform: tf.Tensor, upper: tf.Tensor) -> tf.Tensor:
 
 @tf.autograph.experimental.do_not_convert
 def compute_tcn_loss(
-    embs, positive_window: int = 5, reg_lambda: float = 0.002, seed: SeedLike = None
+    embs,
+    positive_window: int = 5,
+    reg_lambda: float = 0.002,
+    seed: SeedLike = None,
+    negatives: str = "batch",
+    normalize_embeddings: bool = False,
+    temperature: float = 1.0,
 ) -> tf.Tensor:
     """Single-view TCN n-pairs loss with the embedding L2 term (see the module docstring).
 
@@ -72,10 +86,20 @@ def compute_tcn_loss(
         positive_window: the positive is at most this many timesteps before its anchor.
         reg_lambda: weight of the embedding L2 term.
         seed: randomness of the positives; see :mod:`tcc.losses.random_source`.
+        negatives: ``"batch"`` (the original: the positives of every anchor of the batch) or
+            ``"video"`` (only those of anchors of the anchor's own video).
+        normalize_embeddings: L2-normalise anchors and positives before the dot product.
+        temperature: the logits are divided by it (> 0).
 
     Returns:
         Scalar loss, float32 (float64 for float64 ``embs``).
     """
+    if negatives not in ("batch", "video"):
+        raise ValueError(
+            f"`negatives` must be 'batch' or 'video'. Received: negatives={negatives!r}"
+        )
+    if not float(temperature) > 0:
+        raise ValueError(f"`temperature` must be > 0. Received: temperature={temperature}")
     embs = _prepare(embs)
     shape = tf.shape(embs)
     num_videos, num_steps, dim = shape[0], shape[1], shape[2]
@@ -85,12 +109,19 @@ def compute_tcn_loss(
     video_offset = (tf.range(num_videos) * num_steps)[:, None]
     anchor_frame = tf.reshape(video_offset + tf.range(1, num_steps)[None, :], [-1])
     positive_frame = tf.reshape(video_offset + positive_steps, [-1])
-    logits = tf.matmul(anchors, positives, transpose_b=True)  # [N, N]
+    similar_anchors, similar_positives = anchors, positives
+    if normalize_embeddings:
+        similar_anchors = tf.math.l2_normalize(anchors, axis=1)
+        similar_positives = tf.math.l2_normalize(positives, axis=1)
+    logits = tf.matmul(similar_anchors, similar_positives, transpose_b=True) / temperature  # [N, N]
     shares_positive = tf.cast(positive_frame[:, None] == positive_frame[None, :], embs.dtype)
     targets = shares_positive / tf.reduce_sum(shares_positive, axis=1, keepdims=True)
-    is_anchor_itself = anchor_frame[:, None] == positive_frame[None, :]
+    left_out = anchor_frame[:, None] == positive_frame[None, :]  # the anchor itself
+    if negatives == "video":
+        video = tf.repeat(tf.range(num_videos), num_steps - 1)  # [N]
+        left_out |= video[:, None] != video[None, :]
     log_normaliser = tf.reduce_logsumexp(
-        tf.where(is_anchor_itself, tf.constant(-float("inf"), embs.dtype), logits), axis=1
+        tf.where(left_out, tf.constant(-float("inf"), embs.dtype), logits), axis=1
     )
     cross_entropy = log_normaliser - tf.reduce_sum(tf.stop_gradient(targets) * logits, axis=1)
     l2_term = (

@@ -7,7 +7,9 @@ import tensorflow as tf
 from tcc.losses import compute_tcn_loss, sample_tcn_positives
 
 
-def _numpy_tcn_loss(embs, positive_steps, reg_lambda):
+def _numpy_tcn_loss(
+    embs, positive_steps, reg_lambda, negatives="batch", normalize=False, temperature=1.0
+):
     """Reference from the documented rule; loops over anchors."""
     num_videos, num_steps, _ = embs.shape
     anchors, positives, anchor_ids, positive_ids = [], [], [], []
@@ -19,10 +21,16 @@ def _numpy_tcn_loss(embs, positive_steps, reg_lambda):
             anchor_ids.append((b, t))
             positive_ids.append((b, p))
     anchors, positives = np.array(anchors), np.array(positives)
+    unit = (lambda x: x / np.linalg.norm(x)) if normalize else (lambda x: x)
     losses = []
     for a, anchor in enumerate(anchors):
-        kept = [c for c in range(len(positives)) if positive_ids[c] != anchor_ids[a]]
-        logits = np.array([anchor @ positives[c] for c in kept])
+        kept = [
+            c
+            for c in range(len(positives))
+            if positive_ids[c] != anchor_ids[a]
+            and (negatives == "batch" or positive_ids[c][0] == anchor_ids[a][0])
+        ]
+        logits = np.array([unit(anchor) @ unit(positives[c]) / temperature for c in kept])
         targets = np.array([positive_ids[c] == positive_ids[a] for c in kept], np.float64)
         targets /= targets.sum()
         log_norm = np.log(np.sum(np.exp(logits - logits.max()))) + logits.max()
@@ -71,6 +79,52 @@ def test_loss_matches_numpy_reference_on_random_embeddings(positive_window):
     np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-10)
 
 
+@pytest.mark.parametrize(
+    "negatives,normalize,temperature",
+    [("video", False, 1.0), ("batch", True, 0.1), ("video", True, 0.3), ("batch", False, 2.0)],
+)
+def test_options_match_numpy_reference_on_random_embeddings(negatives, normalize, temperature):
+    embs = np.random.default_rng(11).standard_normal((3, 8, 5))
+    positives = sample_tcn_positives(3, 8, 3, seed=2).numpy()
+    expected = _numpy_tcn_loss(embs, positives, 0.01, negatives, normalize, temperature)
+    loss = compute_tcn_loss(
+        tf.constant(embs),
+        3,
+        reg_lambda=0.01,
+        seed=2,
+        negatives=negatives,
+        normalize_embeddings=normalize,
+        temperature=temperature,
+    )
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-10)
+
+
+def test_video_negatives_ignore_the_other_videos():
+    # With negatives='video' every row only sees its own video's columns: moving the other video
+    # anywhere leaves the loss unchanged, and the loss is the mean of the one-video losses.
+    rng = np.random.default_rng(4)
+    embs = rng.standard_normal((2, 6, 3))
+    moved = embs.copy()
+    moved[1] = 5.0 * rng.standard_normal((6, 3))
+    kwargs = dict(positive_window=2, reg_lambda=0.0, seed=7, negatives="video")
+    first = compute_tcn_loss(embs, **kwargs).numpy()
+    second = compute_tcn_loss(moved, **kwargs).numpy()
+    assert first != pytest.approx(second)  # video 1's own rows changed...
+    positives = sample_tcn_positives(2, 6, 2, seed=7).numpy()
+    per_video = [_numpy_tcn_loss(moved[b : b + 1], positives[b : b + 1], 0.0) for b in range(2)]
+    np.testing.assert_allclose(second, np.mean(per_video), rtol=1e-10)  # ...but never mixed
+    batch = compute_tcn_loss(moved, positive_window=2, reg_lambda=0.0, seed=7).numpy()
+    assert batch > second  # with batch negatives video 1's frames also compete
+
+
+def test_normalised_loss_ignores_the_scale_of_the_embeddings():
+    embs = np.random.default_rng(6).standard_normal((2, 7, 4))
+    kwargs = dict(reg_lambda=0.0, seed=1, normalize_embeddings=True, temperature=0.2)
+    np.testing.assert_allclose(
+        compute_tcn_loss(embs, **kwargs).numpy(), compute_tcn_loss(9.0 * embs, **kwargs).numpy()
+    )
+
+
 def test_regularisation_term_is_a_quarter_lambda_times_mean_squared_norms():
     embs = np.random.default_rng(0).standard_normal((2, 4, 3))
     with_reg = compute_tcn_loss(embs, positive_window=1, reg_lambda=1.0)
@@ -113,7 +167,12 @@ def test_identical_frames_give_finite_loss_and_gradient():
 
 @pytest.mark.parametrize(
     "shape,kwargs,message",
-    [((2, 1, 4), {}, "T >= 2"), ((2, 5, 4), dict(positive_window=0), "positive_window")],
+    [
+        ((2, 1, 4), {}, "T >= 2"),
+        ((2, 5, 4), dict(positive_window=0), "positive_window"),
+        ((2, 5, 4), dict(negatives="videos"), "negatives"),
+        ((2, 5, 4), dict(temperature=0.0), "temperature"),
+    ],
 )
 def test_invalid_arguments_raise_a_clear_error(shape, kwargs, message):
     with pytest.raises(ValueError, match=message):
