@@ -47,6 +47,11 @@ def get_config():
     c.model.conv_embedder.fc_layers = [512, 512]
     c.model.conv_embedder.capacity_scalar = 1.0
     c.alignment.loss_type = "regression_mse_var"
+    # TCN as in the original code (n-pairs over the whole batch, plain dot product), the paper's
+    # baseline; the pixel demo's default differs (tcc/config.py, RESULTS.md "TCN on pixels").
+    c.tcn.negatives = "batch"
+    c.tcn.normalize_embeddings = False
+    c.tcn.temperature = 1.0
     c.optimizer.lr.initial_lr = 1e-4
     c.checkpoint.save_interval = 1000
     c.logging.report_interval = 100

@@ -40,6 +40,11 @@ def get_config():
     c.alignment.similarity_type = "l2"
     c.alignment.softmax_temperature = 0.1
     c.alignment.variance_lambda = 0.001
+    # TCN as in the original code (n-pairs over the whole batch, plain dot product), the paper's
+    # baseline; the pixel demo's default differs (tcc/config.py, RESULTS.md "TCN on pixels").
+    c.tcn.negatives = "batch"
+    c.tcn.normalize_embeddings = False
+    c.tcn.temperature = 1.0
     c.optimizer.type = "adam"
     c.optimizer.lr.initial_lr = 1e-4
     c.optimizer.lr.decay_type = "fixed"

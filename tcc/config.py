@@ -173,9 +173,13 @@ def get_default_config() -> ConfigDict:
     c.tcn = ConfigDict()
     c.tcn.positive_window = 5
     c.tcn.reg_lambda = 0.002
-    c.tcn.negatives = "batch"  # batch | video: see tcc/losses/time_contrastive.py
-    c.tcn.normalize_embeddings = False
-    c.tcn.temperature = 1.0
+    # Not the original's TCN (negatives "batch", dot product, temperature 1), which does not
+    # train on the demo's pixels (its loss stalls where it only tells videos apart; RESULTS.md,
+    # "TCN on pixels"): negatives from the anchor's own video only, cosine similarity / 0.3.
+    # The paper and pose presets set the original's back.
+    c.tcn.negatives = "video"  # batch | video: see tcc/losses/time_contrastive.py
+    c.tcn.normalize_embeddings = True
+    c.tcn.temperature = 0.3
 
     c.combined = ConfigDict()  # weights of the terms of training_algo='combined'
     c.combined.alignment_loss_weight = 1.0
@@ -459,6 +463,15 @@ def save(cfg: ConfigDict, logdir: str, name: str = "config.json") -> str:
     return atomic.write_json(os.path.join(logdir, name), cfg.to_dict())
 
 
+# Keys whose default changed when they were added: a saved config without the key comes from a run
+# that behaved as the value here (not as today's default), e.g. the original TCN before 2026-12-06.
+KEYS_ADDED_LATER = {
+    "tcn.negatives": "batch",
+    "tcn.normalize_embeddings": False,
+    "tcn.temperature": 1.0,
+}
+
+
 def load_saved(logdir: str, overrides: Sequence[str] = ()) -> ConfigDict:
     """Reloads the config saved by training in `<logdir>/config.json`, with overrides."""
     path = os.path.join(logdir, "config.json")
@@ -476,7 +489,20 @@ def load_saved(logdir: str, overrides: Sequence[str] = ()) -> ConfigDict:
         ) from None
     cfg = get_default_config()
     _merge(cfg, data, path)
+    for key, value in KEYS_ADDED_LATER.items():  # a run older than the key ran its old behaviour
+        if not _has_key(data, key):
+            parent, leaf = _parent(cfg, key)
+            parent[leaf] = value
     return apply_overrides(cfg, overrides)
+
+
+def _has_key(data: dict, key: str) -> bool:
+    """Whether the nested dict `data` holds the dotted `key`."""
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _merge(cfg: ConfigDict, data: dict, source: str, prefix: str = "") -> None:
