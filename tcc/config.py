@@ -287,13 +287,48 @@ def key_class(key: str) -> str:
     return _KEY_CLASS[max(matches, key=len)]
 
 
+def algorithm_sections(cfg: ConfigDict) -> set[str]:
+    """The loss sections (`alignment.`, `sal.`, `tcn.`, `combined.`, `classification.`) that the
+    config's `training_algo` reads; the others cannot change what it trains."""
+    algo = cfg.training_algo
+    if algo == "combined":
+        w = cfg.combined
+        used = {
+            "alignment.": w.alignment_loss_weight,
+            "sal.": w.sal_loss_weight,
+            "tcn.": w.tcn_loss_weight,
+        }
+        return {"combined."} | {  # a weight that is no number: counted as read (checked later)
+            section
+            for section, weight in used.items()
+            if not isinstance(weight, (int, float)) or weight > 0
+        }
+    return {
+        "alignment": {"alignment."},
+        "sal": {"sal."},
+        "tcn": {"tcn."},
+        "supervised": {"classification."},
+    }.get(algo, set(_ALGORITHM_SECTIONS))
+
+
+_ALGORITHM_SECTIONS = ("alignment.", "sal.", "tcn.", "combined.", "classification.")
+
+
 def differences(a: ConfigDict, b: ConfigDict, ignore: Collection[str] = ()) -> list[str]:
-    """`diff(a, b)` without the keys whose class is in `ignore` ('key: a -> b' lines)."""
+    """`diff(a, b)` without the keys whose class is in `ignore` ('key: a -> b' lines).
+
+    Keys of a loss section that neither config's algorithm reads (`algorithm_sections`, e.g. `tcn.*`
+    of two TCC runs) are left out too: they do not change what is trained.
+    """
     fa, fb = flatten_values(a), flatten_values(b)
+    read = algorithm_sections(a) | algorithm_sections(b)
+    unread = tuple(s for s in _ALGORITHM_SECTIONS if s not in read)
     return [
         f"{k}: {fa.get(k)!r} -> {fb.get(k)!r}"
         for k in sorted(set(fa) | set(fb))
-        if fa.get(k) != fb.get(k) and (not ignore or key_class(k) not in ignore)
+        if fa.get(k) != fb.get(k)
+        and (not ignore or key_class(k) not in ignore)
+        and not k.startswith(unread)
     ]
 
 

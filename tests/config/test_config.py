@@ -75,6 +75,7 @@ def test_saved_config_round_trips(tmp_path):
 def test_a_config_saved_before_a_key_existed_loads_with_the_old_behaviour(tmp_path):
     # Runs saved before the TCN options existed trained the original TCN, not today's default.
     data = config_lib.get_default_config().to_dict()
+    data["training_algo"] = "tcn"
     for leaf in ("negatives", "normalize_embeddings", "temperature"):
         del data["tcn"][leaf]
     with open(tmp_path / "config.json", "w") as f:
@@ -86,7 +87,7 @@ def test_a_config_saved_before_a_key_existed_loads_with_the_old_behaviour(tmp_pa
         1.0,
     )
     assert set(config_lib.KEYS_ADDED_LATER) <= set(config_lib.flat_keys(old))
-    current = config_lib.get_default_config()
+    current = config_lib.apply_overrides(config_lib.get_default_config(), ["training_algo=tcn"])
     assert config_lib.diff(current, old)  # so the runner does not take an old run for a new one
 
 
@@ -117,3 +118,20 @@ def test_paper_and_pose_presets_keep_the_original_tcn(preset):
         "normalize_embeddings": True,
         "temperature": 0.3,
     }
+
+
+def test_differences_leave_out_loss_sections_that_neither_algorithm_reads():
+    def cfg(*overrides):
+        return config_lib.apply_overrides(config_lib.get_default_config(), list(overrides))
+
+    tcc_old_tcn = cfg("tcn.negatives=batch", "sal.num_samples=3", "classification.dropout_rate=0.5")
+    assert config_lib.differences(cfg(), tcc_old_tcn) == []  # TCC reads neither tcn.* nor sal.*
+    tcn = ("training_algo=tcn",)
+    assert config_lib.differences(cfg(*tcn), cfg(*tcn, "tcn.negatives=batch")) == [
+        "tcn.negatives: 'video' -> 'batch'"
+    ]
+    combined = ("training_algo=combined", "combined.tcn_loss_weight=0.5")
+    changed = config_lib.differences(cfg(*combined), cfg(*combined, "tcn.temperature=1.0"))
+    assert changed == ["tcn.temperature: 0.3 -> 1.0"]
+    assert config_lib.differences(cfg(*combined), cfg(*combined, "sal.num_samples=3")) == []
+    assert config_lib.differences(cfg(), cfg("alignment.loss_type=classification"))

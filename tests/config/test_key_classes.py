@@ -44,9 +44,35 @@ def test_the_longest_entry_wins():
     assert config_lib.key_class("train.max_iters") == config_lib.BUDGET
 
 
+def _reading(key: str):
+    """The default config, with an algorithm that reads `key` if it is a loss option."""
+    if key.startswith("classification."):
+        return config_lib.apply_overrides(
+            config_lib.get_default_config(), ["training_algo=supervised"]
+        )
+    if key.startswith(("sal.", "tcn.", "combined.")):
+        return config_lib.apply_overrides(
+            config_lib.get_default_config(),
+            [
+                "training_algo=combined",
+                "combined.sal_loss_weight=0.5",
+                "combined.tcn_loss_weight=0.5",
+            ],
+        )
+    return config_lib.get_default_config()
+
+
+@pytest.mark.parametrize("key", [k for k in LEAF_KEYS if k.startswith(("sal.", "tcn."))])
+def test_an_option_of_a_loss_the_algorithm_does_not_use_changes_nothing(key):
+    base = config_lib.get_default_config()  # TCC: reads alignment.* only
+    changed = _changed(base, key)
+    assert checkpoints.resume_conflicts(base, changed) == []
+    assert jobs.same_training(base, changed)
+
+
 @pytest.mark.parametrize("key", LEAF_KEYS)
 def test_resume_and_reuse_read_the_same_classes(key):
-    base = config_lib.get_default_config()
+    base = _reading(key)
     changed = _changed(base, key)
     resume_refuses = bool(checkpoints.resume_conflicts(base, changed))
     same_model = jobs.same_training(base, changed)
