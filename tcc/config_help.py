@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from tcc import config as config_lib
+from tcc import config_keys
 
 HELP_FLAGS = ("--help", "-h", "-?", "--helpshort")
 HELPCONFIG_FLAG = "--helpconfig"
@@ -147,7 +148,7 @@ def describe(key: str, comments: dict[str, str] | None = None) -> str:
 def config_help(cfg: config_lib.ConfigDict | None = None) -> str:
     """The table of every key of `cfg` (default: the defaults): key, value, meaning."""
     cfg = cfg if cfg is not None else config_lib.get_default_config()
-    values = config_lib.flatten_values(cfg)
+    values = config_keys.flatten_values(cfg)
     comments = default_comments()
     lines = [
         "Config keys: override any with --config.<key>=<value> (lists as [a,b]); an unknown key is "

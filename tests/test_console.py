@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from tcc import config as config_lib
-from tcc import config_help
+from tcc import config_help, config_keys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TF_NOISE = (
@@ -51,7 +51,7 @@ def _run(args: list[str], env: dict | None = None, timeout: float = 600):
 def test_helpconfig_lists_every_key_with_its_default_and_meaning():
     result = _run(["-m", "tcc.train", "--helpconfig"])
     assert result.returncode == 0, result.stderr[-2000:]
-    for key, value in config_lib.flatten_values(config_lib.get_default_config()).items():
+    for key, value in config_keys.flatten_values(config_lib.get_default_config()).items():
         assert f"{key}={value!r}" in result.stdout
     assert "steps between in-training validations" in result.stdout
 
@@ -65,7 +65,7 @@ def test_help_shows_the_flags_and_the_config_keys():
 
 def test_every_config_key_has_a_meaning():
     comments = config_help.default_comments()
-    keys = config_lib.flatten_values(config_lib.get_default_config())
+    keys = config_keys.flatten_values(config_lib.get_default_config())
     assert [k for k in keys if not config_help.describe(k, comments)] == []
 
 

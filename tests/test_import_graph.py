@@ -5,7 +5,7 @@ top-level, function-local and under `if __name__ == "__main__"` alike — so a l
 hide a circle. The layers are those of docs/architecture.md (a new top-level module needs a line
 in LAYER_OF_PREFIX):
 
-    base  (errors, registry, atomic, console, config)
+    base  (errors, registry, atomic, console, config, config_keys)
     losses | data (tcc.datasets) | models            each over base only
     algos        over losses, models
     evaluation   over data
@@ -43,6 +43,7 @@ LAYER_OF_PREFIX = [
     ("tcc.registry", "base"),
     ("tcc.atomic", "base"),
     ("tcc.console", "base"),
+    ("tcc.config_keys", "base"),
     ("tcc.config", "base"),
 ]
 

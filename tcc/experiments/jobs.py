@@ -28,7 +28,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from tcc import atomic
+from tcc import atomic, config_keys
 from tcc import config as config_lib
 from tcc.experiments import presets
 from tcc.experiments.grid import Experiment, Run
@@ -154,9 +154,10 @@ def make_job(
 def same_training(a: ml_collections.ConfigDict, b: ml_collections.ConfigDict) -> bool:
     """Whether two resolved configs train the same model (seed and step budget included).
 
-    They do when they differ in run-control keys only (`config.key_class(key) == config.RUN`).
+    They do when they differ in run-control keys only
+    (`config_keys.key_class(key) == config_keys.RUN`).
     """
-    return not config_lib.differences(a, b, ignore={config_lib.RUN})
+    return not config_keys.differences(a, b, ignore={config_keys.RUN})
 
 
 def find_trained(job: Job) -> str | None:

@@ -33,7 +33,7 @@ import tensorflow as tf
 from absl import logging
 
 from tcc import config as config_lib
-from tcc import errors
+from tcc import config_keys, errors
 from tcc.errors import UserError
 
 
@@ -125,7 +125,7 @@ def latest_step(logdir: str) -> int:
 def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
     """Refuses to resume a run in `logdir` under a config that changes what is being trained.
 
-    A resume may change the keys of `config.RESUMABLE_CLASSES` (run control, the step budget,
+    A resume may change the keys of `config_keys.RESUMABLE_CLASSES` (run control, the step budget,
     where the data is read from); any other difference is refused.
 
     Only a run with a checkpoint is protected: the `config.json` of a run that failed before its
@@ -148,8 +148,8 @@ def check_resumable_config(cfg: ml_collections.ConfigDict, logdir: str) -> None:
 
 def resume_conflicts(saved: ml_collections.ConfigDict, cfg: ml_collections.ConfigDict) -> list[str]:
     """The differences ('key: a -> b') of `cfg` from a run's saved config that a resume refuses:
-    those of keys outside `config.RESUMABLE_CLASSES`."""
-    return config_lib.differences(saved, cfg, ignore=config_lib.RESUMABLE_CLASSES)
+    those of keys outside `config_keys.RESUMABLE_CLASSES`."""
+    return config_keys.differences(saved, cfg, ignore=config_keys.RESUMABLE_CLASSES)
 
 
 def variable_dict(variables) -> dict[str, object]:

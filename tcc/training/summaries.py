@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from tcc import config as config_lib  # noqa: E402
+from tcc import config_keys  # noqa: E402
 
 
 def write_scalars(writer: tf.summary.SummaryWriter, step: int, values: dict[str, float]) -> None:
@@ -35,14 +35,14 @@ def write_scalars(writer: tf.summary.SummaryWriter, step: int, values: dict[str,
 
 def config_markdown(cfg: ml_collections.ConfigDict) -> str:
     """The resolved config as a Markdown table (`key | value`, one row per leaf key)."""
-    rows = [f"| `{key}` | `{value!r}` |" for key, value in config_lib.flatten_values(cfg).items()]
+    rows = [f"| `{key}` | `{value!r}` |" for key, value in config_keys.flatten_values(cfg).items()]
     return "\n".join(["| key | value |", "|---|---|", *rows])
 
 
 def hparams_values(cfg: ml_collections.ConfigDict) -> dict[str, bool | int | float | str]:
     """Every leaf key with a value TensorBoard's hparams accept (lists become strings)."""
     out = {}
-    for key, value in config_lib.flatten_values(cfg).items():
+    for key, value in config_keys.flatten_values(cfg).items():
         out[key] = value if isinstance(value, bool | int | float | str) else str(value)
     return out
 

@@ -1,4 +1,4 @@
-"""Tests for tcc.config: loading, overrides, validation, saving."""
+"""Tests for tcc.config (loading, overrides, validation, saving) and tcc.config_keys.diff."""
 
 import json
 import os
@@ -6,6 +6,7 @@ import os
 import pytest
 
 from tcc import config as config_lib
+from tcc import config_keys
 
 
 def test_default_config_validates_against_itself():
@@ -68,7 +69,7 @@ def test_saved_config_round_trips(tmp_path):
     path = config_lib.save(cfg, str(tmp_path))
     assert json.load(open(path))["train"]["max_iters"] == 3
     again = config_lib.load_saved(str(tmp_path))
-    assert config_lib.diff(cfg, again) == []
+    assert config_keys.diff(cfg, again) == []
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
 
 
@@ -88,13 +89,13 @@ def test_a_config_saved_before_a_key_existed_loads_with_the_old_behaviour(tmp_pa
     )
     assert set(config_lib.KEYS_ADDED_LATER) <= set(config_lib.flat_keys(old))
     current = config_lib.apply_overrides(config_lib.get_default_config(), ["training_algo=tcn"])
-    assert config_lib.diff(current, old)  # so the runner does not take an old run for a new one
+    assert config_keys.diff(current, old)  # so the runner does not take an old run for a new one
 
 
 def test_diff_lists_changed_keys():
     a = config_lib.get_default_config()
     b = config_lib.apply_overrides(config_lib.get_default_config(), ["train.batch_size=9"])
-    assert config_lib.diff(a, b) == ["train.batch_size: 4 -> 9"]
+    assert config_keys.diff(a, b) == ["train.batch_size: 4 -> 9"]
 
 
 def test_every_config_file_loads():
@@ -125,13 +126,13 @@ def test_differences_leave_out_loss_sections_that_neither_algorithm_reads():
         return config_lib.apply_overrides(config_lib.get_default_config(), list(overrides))
 
     tcc_old_tcn = cfg("tcn.negatives=batch", "sal.num_samples=3", "classification.dropout_rate=0.5")
-    assert config_lib.differences(cfg(), tcc_old_tcn) == []  # TCC reads neither tcn.* nor sal.*
+    assert config_keys.differences(cfg(), tcc_old_tcn) == []  # TCC reads neither tcn.* nor sal.*
     tcn = ("training_algo=tcn",)
-    assert config_lib.differences(cfg(*tcn), cfg(*tcn, "tcn.negatives=batch")) == [
+    assert config_keys.differences(cfg(*tcn), cfg(*tcn, "tcn.negatives=batch")) == [
         "tcn.negatives: 'video' -> 'batch'"
     ]
     combined = ("training_algo=combined", "combined.tcn_loss_weight=0.5")
-    changed = config_lib.differences(cfg(*combined), cfg(*combined, "tcn.temperature=1.0"))
+    changed = config_keys.differences(cfg(*combined), cfg(*combined, "tcn.temperature=1.0"))
     assert changed == ["tcn.temperature: 0.3 -> 1.0"]
-    assert config_lib.differences(cfg(*combined), cfg(*combined, "sal.num_samples=3")) == []
-    assert config_lib.differences(cfg(), cfg("alignment.loss_type=classification"))
+    assert config_keys.differences(cfg(*combined), cfg(*combined, "sal.num_samples=3")) == []
+    assert config_keys.differences(cfg(), cfg("alignment.loss_type=classification"))

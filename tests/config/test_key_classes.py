@@ -1,12 +1,13 @@
-"""The one classification of config keys (tcc.config) and its two users: resume and run reuse."""
+"""The one classification of config keys (tcc.config_keys) and its users: resume and run reuse."""
 
 import pytest
 
 from tcc import config as config_lib
+from tcc import config_keys
 from tcc.experiments import jobs
 from tcc.training import checkpoints
 
-LEAF_KEYS = sorted(config_lib.flatten_values(config_lib.get_default_config()))
+LEAF_KEYS = sorted(config_keys.flatten_values(config_lib.get_default_config()))
 
 
 def _changed(cfg: config_lib.ConfigDict, key: str) -> config_lib.ConfigDict:
@@ -24,7 +25,7 @@ def test_every_key_of_the_default_config_has_a_class():
     unclassified = []
     for key in LEAF_KEYS:
         try:
-            assert config_lib.key_class(key) in config_lib.KEY_CLASSES_ALL
+            assert config_keys.key_class(key) in config_keys.KEY_CLASSES_ALL
         except KeyError:
             unclassified.append(key)
     assert unclassified == []
@@ -32,16 +33,16 @@ def test_every_key_of_the_default_config_has_a_class():
 
 def test_a_key_without_a_class_is_an_error():
     with pytest.raises(KeyError, match="'newsection.size' has no class"):
-        config_lib.key_class("newsection.size")
+        config_keys.key_class("newsection.size")
     with pytest.raises(KeyError, match="has no class"):
-        config_lib.key_class("datasetsx")  # a section name is no prefix of another key
+        config_keys.key_class("datasetsx")  # a section name is no prefix of another key
 
 
 def test_the_longest_entry_wins():
-    assert config_lib.key_class("data.image_size") == config_lib.DATA
-    assert config_lib.key_class("data.path") == config_lib.DATA_STREAM
-    assert config_lib.key_class("data.cache_dir") == config_lib.RUN
-    assert config_lib.key_class("train.max_iters") == config_lib.BUDGET
+    assert config_keys.key_class("data.image_size") == config_keys.DATA
+    assert config_keys.key_class("data.path") == config_keys.DATA_STREAM
+    assert config_keys.key_class("data.cache_dir") == config_keys.RUN
+    assert config_keys.key_class("train.max_iters") == config_keys.BUDGET
 
 
 def _reading(key: str):
@@ -76,7 +77,7 @@ def test_resume_and_reuse_read_the_same_classes(key):
     changed = _changed(base, key)
     resume_refuses = bool(checkpoints.resume_conflicts(base, changed))
     same_model = jobs.same_training(base, changed)
-    cls = config_lib.key_class(key)
-    assert resume_refuses == (cls not in config_lib.RESUMABLE_CLASSES)
-    assert same_model == (cls == config_lib.RUN)
+    cls = config_keys.key_class(key)
+    assert resume_refuses == (cls not in config_keys.RESUMABLE_CLASSES)
+    assert same_model == (cls == config_keys.RUN)
     assert not (same_model and resume_refuses)  # what reuse ignores, a resume may change

@@ -8,22 +8,25 @@ that changes the trained weights (model, data, budget) is the same.
 import pytest
 
 from tcc import config as config_lib
+from tcc import config_keys
 from tcc.experiments import grid, presets
 
-TRAINING_CLASSES = {config_lib.MODEL, config_lib.DATA, config_lib.BUDGET}
+TRAINING_CLASSES = {config_keys.MODEL, config_keys.DATA, config_keys.BUDGET}
 
 
 @pytest.mark.parametrize("experiment", sorted(grid.EXPERIMENTS))
 def test_cpu_preset_trains_the_default_demo(experiment):
     cpu = presets.experiment_config(experiment, "cpu")
     default = config_lib.get_default_config()
-    ignore = {config_lib.RUN, config_lib.DATA_STREAM}
-    assert config_lib.differences(default, cpu, ignore=ignore) == []
-    assert {config_lib.key_class(k) for k in config_lib.flatten_values(cpu)} >= TRAINING_CLASSES
+    ignore = {config_keys.RUN, config_keys.DATA_STREAM}
+    assert config_keys.differences(default, cpu, ignore=ignore) == []
+    assert {config_keys.key_class(k) for k in config_keys.flatten_values(cpu)} >= TRAINING_CLASSES
 
 
 def test_cpu_preset_changes_only_run_control():
     cpu = presets.experiment_config("from_scratch", "cpu")
-    changed = [line.split(":")[0] for line in config_lib.diff(config_lib.get_default_config(), cpu)]
+    changed = [
+        line.split(":")[0] for line in config_keys.diff(config_lib.get_default_config(), cpu)
+    ]
     assert changed, "the preset sets its own evaluation and logging keys"
-    assert {config_lib.key_class(k) for k in changed} == {config_lib.RUN}
+    assert {config_keys.key_class(k) for k in changed} == {config_keys.RUN}

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tcc import config as config_lib
+from tcc import config_keys
 from tcc.training import summaries
 
 
@@ -26,7 +27,7 @@ def test_the_config_is_written_as_text_and_hparams(tmp_path):
     assert "_hparams_/session_start_info" in tags
     assert "| `train.max_iters` | `1234` |" in text
     rows = [line for line in text.splitlines() if line.startswith("| `")]
-    assert len(rows) == len(config_lib.flatten_values(cfg))
+    assert len(rows) == len(config_keys.flatten_values(cfg))
 
 
 def test_alignment_plot_has_a_colour_bar_frame_ticks_and_a_title():
