@@ -28,10 +28,6 @@ from tcc import runs
 from tcc.datasets import data_root, pipeline
 from tcc.datasets.input_options import InputOptions
 
-_LOGDIR = flags.DEFINE_string("logdir", None, "The training run to check.")
-_BATCHES = flags.DEFINE_integer("batches", 10, "Training batches to average over.")
-_SEED = flags.DEFINE_integer("seed", 1, "Seed of the batches (frame sampling, augmentation).")
-
 
 def _spread(embs: np.ndarray) -> float:
     """float [B, T, D] -> the mean over videos and dimensions of the std over timesteps."""
@@ -88,7 +84,8 @@ def collapse_report(run: runs.Run, num_batches: int = 10, seed: int = 1) -> dict
 
 def main(argv: list[str]) -> None:
     del argv
-    report = collapse_report(runs.open_run(_LOGDIR.value), _BATCHES.value, _SEED.value)
+    args = flags.FLAGS
+    report = collapse_report(runs.open_run(args.logdir), args.batches, args.seed)
     print(f"training loss, dropout on:  {report['loss_dropout']:.3f}")
     print(f"training loss, dropout off: {report['loss_no_dropout']:.3f}")
     print(
@@ -99,5 +96,10 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    # Flags are defined here, not at import, so that tests can import `collapse_report` next to
+    # the package's entry points (absl refuses a second `--logdir`).
+    flags.DEFINE_string("logdir", None, "The training run to check.")
+    flags.DEFINE_integer("batches", 10, "Training batches to average over.")
+    flags.DEFINE_integer("seed", 1, "Seed of the batches (frame sampling, augmentation).")
     flags.mark_flag_as_required("logdir")
     app.run(main)

@@ -56,3 +56,14 @@ def test_spread_is_the_std_over_timesteps():
     embs = np.zeros((2, 3, 4))
     embs[0, :, 0] = [0.0, 1.0, 2.0]  # std sqrt(2/3) in one of 8 (video, dimension) pairs
     assert collapse_check._spread(embs) == pytest.approx(np.sqrt(2 / 3) / 8)
+
+
+def test_importing_the_example_defines_no_flags():
+    # Its flags live under `__main__`: a module-level `--logdir` broke every entry point imported
+    # after it in the same process (absl's DuplicateFlagError).
+    from absl import flags
+
+    before = set(flags.FLAGS)
+    spec = importlib.util.spec_from_file_location("collapse_check_again", _PATH)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert set(flags.FLAGS) == before
