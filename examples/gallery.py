@@ -31,11 +31,6 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gallery_inputs import write_inputs  # noqa: E402
 
-_FLAGS = flags.FLAGS
-flags.DEFINE_string("logdir", None, "A trained run (python -m tcc.train --logdir=...).")
-flags.DEFINE_string("output_dir", "docs/gallery", "Where the gallery files go.")
-flags.mark_flag_as_required("logdir")
-
 _README_LOGDIR = "/tmp/tcc/default"
 
 
@@ -73,8 +68,8 @@ def _app(module: str, argv: list[str], logdir: str) -> list[str]:
 
 def main(argv: list[str]) -> None:
     del argv
-    logdir = os.path.abspath(_FLAGS.logdir)
-    out = os.path.abspath(_FLAGS.output_dir)
+    logdir = os.path.abspath(flags.FLAGS.logdir)
+    out = os.path.abspath(flags.FLAGS.output_dir)
     os.makedirs(out, exist_ok=True)
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="tcc-gallery-") as tmp:
@@ -200,4 +195,9 @@ videos: [docs/apps.md](docs/apps.md#progress-how-far-along-the-task-a-video-is-a
 
 
 if __name__ == "__main__":
+    # Flags are defined here, not at import, so that importing this module next to an entry
+    # point does not define a second --logdir/--output_dir (absl refuses duplicates).
+    flags.DEFINE_string("logdir", None, "A trained run (python -m tcc.train --logdir=...).")
+    flags.DEFINE_string("output_dir", "docs/gallery", "Where the gallery files go.")
+    flags.mark_flag_as_required("logdir")
     sys.exit(app.run(main))

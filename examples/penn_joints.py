@@ -40,18 +40,7 @@ from absl import app, flags
 
 from tcc.datasets import convert
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("input_dir", None, "Folder of the Penn Action joint CSVs.")
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-flags.DEFINE_string(
-    "output_dir",
-    os.path.join(_REPO_ROOT, "data", "penn_joints"),
-    "Writes raw/ and records/ here (default: data/penn_joints under the repository root).",
-)
-flags.DEFINE_list("actions", ["squats", "pushups", "pullups"], "Actions to convert.")
-flags.DEFINE_string("key_events", None, 'Your key events, {"<sequence_id>": [e1, ...]}.')
-flags.DEFINE_bool("derived_events", False, "Derive rough key events from the joints.")
-flags.mark_flag_as_required("input_dir")
 
 CSV_STEMS = {"squats": "squat", "pushups": "pushup", "pullups": "pullup"}
 # The CSV's joint names, in Penn Action's joint order (tcc.datasets.pose.PENN_ACTION_JOINTS).
@@ -130,34 +119,47 @@ def write_action(action: str, sequences: dict[str, np.ndarray], raw_dir: str,
 
 
 def main(argv: list[str]) -> None:
+    args = flags.FLAGS
     del argv
     given = {}
-    if FLAGS.key_events:
-        with open(FLAGS.key_events, encoding="utf-8") as f:
+    if args.key_events:
+        with open(args.key_events, encoding="utf-8") as f:
             given = json.load(f)
-    for action in FLAGS.actions:
+    for action in args.actions:
         if action not in CSV_STEMS:
             raise SystemExit(f"error: unknown action {action!r}; use {', '.join(CSV_STEMS)}")
-        paths = sorted(glob.glob(os.path.join(FLAGS.input_dir, f"{CSV_STEMS[action]}_joints*.csv")))
+        paths = sorted(glob.glob(os.path.join(args.input_dir, f"{CSV_STEMS[action]}_joints*.csv")))
         if not paths:
-            raise SystemExit(f"error: no {CSV_STEMS[action]}_joints*.csv in {FLAGS.input_dir}")
+            raise SystemExit(f"error: no {CSV_STEMS[action]}_joints*.csv in {args.input_dir}")
         sequences = read_joint_csv(paths[0])
         events = {k: v for k, v in given.items() if k in sequences}
-        if FLAGS.derived_events:
+        if args.derived_events:
             found = {k: derived_events(action, v) for k, v in sequences.items()}
             events = {k: v for k, v in found.items() if v is not None}
             print(f"{action}: derived key events for {len(events)} of {len(sequences)} sequences")
-        raw_dir = os.path.join(FLAGS.output_dir, "raw", action)
+        raw_dir = os.path.join(args.output_dir, "raw", action)
         write_action(action, sequences, raw_dir, events)
-        records_dir = os.path.join(FLAGS.output_dir, "records")
+        records_dir = os.path.join(args.output_dir, "records")
         summary = convert.convert(raw_dir, records_dir, action, overwrite=True)
         print(convert.format_summary({action: summary}))
     print(
         "\nnext: python -m tcc.train --alsologtostderr --config=configs/penn_action_joints.py "
-        f"--config.data.path={os.path.join(FLAGS.output_dir, 'records')} "
-        f"--config.datasets=[{','.join(FLAGS.actions)}] --logdir=/tmp/tcc/penn_joints"
+        f"--config.data.path={os.path.join(args.output_dir, 'records')} "
+        f"--config.datasets=[{','.join(args.actions)}] --logdir=/tmp/tcc/penn_joints"
     )
 
 
 if __name__ == "__main__":
+    # Flags are defined here, not at import, so that importing this module next to an entry
+    # point does not define a second --logdir/--output_dir (absl refuses duplicates).
+    flags.DEFINE_string("input_dir", None, "Folder of the Penn Action joint CSVs.")
+    flags.DEFINE_string(
+        "output_dir",
+        os.path.join(_REPO_ROOT, "data", "penn_joints"),
+        "Writes raw/ and records/ here (default: data/penn_joints under the repository root).",
+    )
+    flags.DEFINE_list("actions", ["squats", "pushups", "pullups"], "Actions to convert.")
+    flags.DEFINE_string("key_events", None, 'Your key events, {"<sequence_id>": [e1, ...]}.')
+    flags.DEFINE_bool("derived_events", False, "Derive rough key events from the joints.")
+    flags.mark_flag_as_required("input_dir")
     app.run(main)

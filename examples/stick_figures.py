@@ -24,12 +24,6 @@ from absl import app, flags, logging
 from tcc.apps import skeleton
 from tcc.datasets import metadata, pose, records
 
-_RECORDS = flags.DEFINE_string("records", None, "Pose records root (examples/penn_joints.py).")
-_OUTPUT = flags.DEFINE_string("output_dir", None, "Where the pixel records go.")
-_ACTIONS = flags.DEFINE_list("actions", ["squats", "pushups", "pullups"], "Datasets to draw.")
-_SIZE = flags.DEFINE_integer("size", 64, "Side of the drawn frames in pixels.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of the per-video appearance.")
-
 
 def draw(features: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     """Stick figures of one Penn Action pose sequence, with a random appearance.
@@ -56,24 +50,32 @@ def draw(features: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarra
 
 def main(argv: list[str]) -> None:
     del argv
-    rng = np.random.default_rng(_SEED.value)
-    for action in _ACTIONS.value:
+    args = flags.FLAGS
+    rng = np.random.default_rng(args.seed)
+    for action in args.actions:
         max_label = -1
         for split in ("train", "val"):
-            videos = list(records.read_split(_RECORDS.value, action, split, kind="features"))
+            videos = list(records.read_split(args.records, action, split, kind="features"))
             examples = []
             for v in videos:
                 labels = v["frame_labels"] if (v["frame_labels"] >= 0).any() else None
                 max_label = max(max_label, int(v["frame_labels"].max(initial=-1)))
                 examples.append(
-                    records.VideoExample(v["name"], draw(v["features"], rng, _SIZE.value), labels)
+                    records.VideoExample(v["name"], draw(v["features"], rng, args.size), labels)
                 )
-            records.write_split(examples, _OUTPUT.value, action, split)
+            records.write_split(examples, args.output_dir, action, split)
             logging.info("%s/%s: %d videos drawn", action, split, len(examples))
-        metadata.write(os.path.join(_OUTPUT.value, action), metadata.from_labels(max_label, None))
-    print(f"wrote {', '.join(_ACTIONS.value)} to {_OUTPUT.value}")
+        metadata.write(os.path.join(args.output_dir, action), metadata.from_labels(max_label, None))
+    print(f"wrote {', '.join(args.actions)} to {args.output_dir}")
 
 
 if __name__ == "__main__":
+    # Flags are defined here, not at import, so that importing this module next to an entry
+    # point does not define a second --output_dir/--seed (absl refuses duplicates).
+    flags.DEFINE_string("records", None, "Pose records root (examples/penn_joints.py).")
+    flags.DEFINE_string("output_dir", None, "Where the pixel records go.")
+    flags.DEFINE_list("actions", ["squats", "pushups", "pullups"], "Datasets to draw.")
+    flags.DEFINE_integer("size", 64, "Side of the drawn frames in pixels.")
+    flags.DEFINE_integer("seed", 0, "Seed of the per-video appearance.")
     flags.mark_flags_as_required(["records", "output_dir"])
     app.run(main)
