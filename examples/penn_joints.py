@@ -38,7 +38,7 @@ from collections import defaultdict
 import numpy as np
 from absl import app, flags
 
-from tcc.datasets import convert
+from tcc.datasets import convert, readback
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -141,7 +141,7 @@ def main(argv: list[str]) -> None:
         write_action(action, sequences, raw_dir, events)
         records_dir = os.path.join(args.output_dir, "records")
         summary = convert.convert(raw_dir, records_dir, action, overwrite=True)
-        print(convert.format_summary({action: summary}))
+        print(readback.format_summary({action: summary}))
     print(
         "\nnext: python -m tcc.train --alsologtostderr --config=configs/penn_action_joints.py "
         f"--config.data.path={os.path.join(args.output_dir, 'records')} "

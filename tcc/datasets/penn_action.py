@@ -36,15 +36,14 @@ from tcc.datasets.convert import (
     BAD_INPUT_ERRORS,
     ConversionError,
     DatasetPlan,
-    SplitSummary,
     VideoJob,
     WriteOptions,
     check_plan,
     fail,
-    format_summary,
     interrupted,
     write_datasets,
 )
+from tcc.datasets.readback import SplitSummary, format_summary
 from tcc.datasets.sources import video_io
 from tcc.datasets.sources.own_videos import Source
 from tcc.datasets.sources.video_io import FrameOptions

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from conftest import SUBPROCESS_TIMEOUT, write_annotations
 
-from tcc.datasets import convert, metadata, records
+from tcc.datasets import convert, metadata, readback, records
 from tcc.datasets.convert import ConversionError, WriteOptions
 from tcc.datasets.labels import LabelError
 from tcc.datasets.records import RecordError, VideoExample
@@ -229,13 +229,13 @@ def _write_records(path, examples):
 def test_verify_summarises_a_dataset(tmp_path):
     src = _make_input(tmp_path / "in", labels={"clip_a": LABELS_A})
     convert.convert(src, str(tmp_path / "out"), "demo", SMALL)
-    summary = convert.verify(str(tmp_path / "out" / "demo"))
+    summary = readback.verify(str(tmp_path / "out" / "demo"))
     assert (summary["train"].videos, summary["train"].frames, summary["train"].labelled) == (
         2,
         22,
         1,
     )
-    table = convert.format_summary({"demo": summary})
+    table = readback.format_summary({"demo": summary})
     assert table.splitlines()[0].split() == [
         "dataset",
         "split",
@@ -254,7 +254,13 @@ def test_verify_reports_a_truncated_record(tmp_path):
     data = open(path, "rb").read()
     open(path, "wb").write(data[: len(data) - 100])
     with pytest.raises(RecordError, match="val-00000-of-00001.tfrecord: file is truncated"):
-        convert.verify(str(tmp_path / "out" / "demo"))
+        readback.verify(str(tmp_path / "out" / "demo"))
+
+
+def test_verify_of_a_folder_without_records_names_the_folder(tmp_path):
+    os.makedirs(tmp_path / "demo")
+    with pytest.raises(RecordError, match="demo: no .tfrecord files to verify"):
+        readback.verify(str(tmp_path / "demo"))
 
 
 def test_verify_reports_a_missing_required_feature(tmp_path):
@@ -263,7 +269,7 @@ def test_verify_reports_a_missing_required_feature(tmp_path):
     os.makedirs(tmp_path / "demo")
     _write_records(tmp_path / "demo" / "train-00000-of-00001.tfrecord", [seq.SerializeToString()])
     with pytest.raises(RecordError, match="example 0 \\(clip\\): missing required feature 'video'"):
-        convert.verify(str(tmp_path / "demo"))
+        readback.verify(str(tmp_path / "demo"))
 
 
 def test_verify_reports_a_label_count_different_from_the_frame_count(tmp_path):
@@ -274,7 +280,7 @@ def test_verify_reports_a_label_count_different_from_the_frame_count(tmp_path):
     os.makedirs(tmp_path / "demo")
     _write_records(tmp_path / "demo" / "train-00000-of-00001.tfrecord", [seq.SerializeToString()])
     with pytest.raises(RecordError, match="example 0 \\(clip\\): 2 frame_labels but 3 frames"):
-        convert.verify(str(tmp_path / "demo"))
+        readback.verify(str(tmp_path / "demo"))
 
 
 def _run_cli(*args):
@@ -347,14 +353,14 @@ def test_verify_reports_an_undecodable_frame_and_a_wrong_context_len(tmp_path):
     path = tmp_path / "demo" / "val-00000-of-00001.tfrecord"
     _write_records(path, [bad_jpeg])
     with pytest.raises(RecordError, match="example 0 \\(clip\\): frame 1 is not a decodable JPEG"):
-        convert.verify(str(tmp_path / "demo"))
+        readback.verify(str(tmp_path / "demo"))
     seq = tf.train.SequenceExample.FromString(
         records.serialize_example(VideoExample("clip", np.zeros((2, 4, 4, 3), np.uint8)))
     )
     seq.context.feature["len"].int64_list.value[0] = 5
     _write_records(path, [seq.SerializeToString()])
     with pytest.raises(RecordError, match="context 'len' is \\[5\\] but 2 frames are stored"):
-        convert.verify(str(tmp_path / "demo"))
+        readback.verify(str(tmp_path / "demo"))
 
 
 def test_failed_overwrite_keeps_the_previous_dataset(tmp_path):

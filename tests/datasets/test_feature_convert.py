@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import write_annotations, write_penn_action
 
-from tcc.datasets import convert, penn_action, records
+from tcc.datasets import convert, penn_action, readback, records
 from tcc.datasets.labels import LabelError
 from tcc.datasets.records import VideoExample
 from tcc.datasets.sources import feature_io
@@ -113,7 +113,7 @@ def test_convert_npy_feature_files_with_label_files(tmp_path):
     assert (summary["train"].videos, summary["train"].frames, summary["train"].labelled) == (
         2, 10, 1,
     )  # fmt: skip
-    assert convert.verify(os.path.join(out, "poses"))["val"].frames == 5
+    assert readback.verify(os.path.join(out, "poses"))["val"].frames == 5
 
 
 def test_convert_csv_feature_files_with_key_events(tmp_path):
