@@ -136,3 +136,20 @@ def test_differences_leave_out_loss_sections_that_neither_algorithm_reads():
     assert changed == ["tcn.temperature: 0.3 -> 1.0"]
     assert config_keys.differences(cfg(*combined), cfg(*combined, "sal.num_samples=3")) == []
     assert config_keys.differences(cfg(), cfg("alignment.loss_type=classification"))
+
+
+def test_every_config_key_is_known_so_a_new_key_gets_a_decision_about_old_runs():
+    # A key added later is missing from the config.json of older runs; loading such a run gives it
+    # today's default. When that default is not what the older runs did, the key belongs in
+    # KEYS_ADDED_LATER; either way it is then added to known_keys.txt.
+    path = os.path.join(os.path.dirname(__file__), "known_keys.txt")
+    with open(path, encoding="utf-8") as f:
+        known = set(f.read().split())
+    current = set(config_lib.flat_keys(config_lib.get_default_config()))
+    assert not current - known, (
+        f"new config keys {sorted(current - known)}: if runs saved before them behaved "
+        "differently from the new default, add the old value to tcc.config.KEYS_ADDED_LATER; "
+        f"then add the keys to {path}"
+    )
+    assert not known - current, f"keys {sorted(known - current)} are gone: remove them from {path}"
+    assert set(config_lib.KEYS_ADDED_LATER) <= known
