@@ -81,6 +81,16 @@ class Algorithm(keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {"options": self.options.to_dict(), "name": self.name}
 
+    def build(self, input_shape: Any = None) -> None:
+        """Marks the model built; its sublayers build themselves on their first call.
+
+        The encoder and embedder are built by the first `call`, the loss heads (SaL, supervised)
+        by the first `compute_losses`; `build_with_dummy_batch` runs both. Defining `build` keeps
+        Keras from warning that a model with unbuilt loss heads is marked built.
+        """
+        del input_shape
+        self.built = True
+
     # ----------------------------------------------------------------------------- forward
     def call(self, inputs: Batch | tf.Tensor, training: bool | None = None) -> tf.Tensor:
         """Embeds a batch.
