@@ -151,7 +151,7 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     # Flags are defined here, not at import, so that importing this module next to an entry
-    # point does not define a second --logdir/--output_dir (absl refuses duplicates).
+    # point does not define a second --output_dir (absl refuses duplicates).
     flags.DEFINE_string("input_dir", None, "Folder of the Penn Action joint CSVs.")
     flags.DEFINE_string(
         "output_dir",
