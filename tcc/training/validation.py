@@ -288,9 +288,10 @@ class Validator:
         self.seconds.append(time.perf_counter() - start)
         for name, metrics in results.items():
             logging.info(
-                "validation at step %d on %s: %s (%.1f s)",
+                "validation at step %d on %s (%s): %s (%.1f s)",
                 step,
                 name,
+                self.describe(name),
                 " ".join(f"{k}={v:.4f}" for k, v in metrics.items()),
                 self.seconds[-1],
             )
@@ -304,6 +305,16 @@ class Validator:
             return 0.0
         due = last // interval - step // interval + (1 if last % interval else 0)
         return due * min(self.seconds, default=0.0)
+
+    def describe(self, dataset: str) -> str:
+        """What `evaluate(dataset)` measured, for the console: the subset, so that nobody takes
+        it for `tcc.evaluate`'s full val split."""
+        data = self._subset(dataset)
+        text = f"subset: {len(data.val.names)} val videos at frame stride "
+        text += str(int(self.cfg.eval.interval_stride))
+        if data.train is not None:
+            text += f", classifier on {len(data.train.names)} train videos"
+        return text
 
     def _skip(self, dataset: str, message: str) -> None:
         logging.info("In-training validation of %s skips %s", dataset, message)

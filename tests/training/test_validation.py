@@ -68,8 +68,26 @@ def test_validation_skips_phase_classification_without_labels(tmp_path):
     root = write_tiny_records(str(tmp_path / "data"), num_train=3, num_val=2, labelled=False)
     cfg = tiny_config(root, str(tmp_path / "run"))
     model, _ = loop.build_model_and_optimizer(cfg, tf.distribute.get_strategy())
-    results = validation.Validator(cfg, model, root)(3, str(tmp_path / "run"))
+    validator = validation.Validator(cfg, model, root)
+    results = validator(3, str(tmp_path / "run"))
     assert set(results["tiny"]) == {"kendalls_tau", "algo_loss"}
+    assert validator.describe("tiny") == "subset: 2 val videos at frame stride 2"
+
+
+def test_validation_line_names_the_subset_it_measured(tiny_root, tmp_path):
+    # The console line is compared with `tcc.evaluate`'s full val split by users: it says which
+    # videos it measured, counted from the data read (the tiny split has fewer than asked for).
+    cfg = tiny_config(tiny_root, str(tmp_path), **{"eval.interval_videos": 50})
+    cfg.eval.interval_stride = 3
+    model, _ = loop.build_model_and_optimizer(cfg, tf.distribute.get_strategy())
+    validator = validation.Validator(cfg, model, tiny_root)
+    num_val = len(validation.video_lengths(cfg, tiny_root, "tiny", "val"))
+    assert num_val < 50
+    text = validator.describe("tiny")
+    assert text == (
+        f"subset: {num_val} val videos at frame stride 3, classifier on "
+        f"{validator.train_videos('tiny')} train videos"
+    )
 
 
 def test_validation_cost_is_bounded_by_design():
