@@ -15,6 +15,8 @@ strategy `cfg.strategy`, in `cfg.logdir`:
   `tcc.training.progress`), the resolved config once, and an alignment picture of two training
   videos every `train.visualize_interval` steps;
 - evaluates a val subset every `eval.interval` steps and at the end (`tcc.training.validation`);
+- records what every session runs with (TensorFlow version, thread counts) in
+  `<logdir>/sessions.jsonl` and warns when a resume changes them (`tcc.training.sessions`);
 - returns at once when the logdir's run already reached `train.max_iters`;
 - under `multi_worker_mirrored` only the chief writes into the logdir, every worker resumes from
   it, and a lost worker stops the others with `workers.WorkerLostError` (`tcc.training.workers`).
@@ -38,7 +40,15 @@ from absl import logging
 from tcc import config as config_lib
 from tcc.algos import build_algorithm
 from tcc.datasets import data_root, metadata, pipeline
-from tcc.training import checkpoints, divergence, progress, summaries, validation, workers
+from tcc.training import (
+    checkpoints,
+    divergence,
+    progress,
+    sessions,
+    summaries,
+    validation,
+    workers,
+)
 from tcc.training.optimizers import build_optimizer
 from tcc.training.precision import set_precision
 from tcc.training.strategy import build_strategy
@@ -185,6 +195,10 @@ def _train(cfg, strategy, root: str, role: workers.WorkerRole) -> TrainResult:
         role.write_dir, model, optimizer, cfg.checkpoint.max_to_keep, restore_dir=logdir
     )
     start = ckpt.restore_latest()
+    if role.is_chief:  # what this session runs with: thread counts decide the last bits
+        warning = sessions.record(logdir, sessions.current(start, strategy.num_replicas_in_sync))
+        if warning:
+            logging.warning(warning)
     # The input stream continues where it was at `start` (each pipeline serves its replicas).
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: pipeline.make_train_dataset(
