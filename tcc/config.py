@@ -439,21 +439,3 @@ def _merge(cfg: ConfigDict, data: dict, source: str, prefix: str = "") -> None:
         else:
             with cfg.ignore_type():
                 cfg[key] = value
-
-
-def make_flags_parser(overrides: list[str]):
-    """An absl `flags_parser` that moves `--config.a.b=v` arguments into `overrides`.
-
-    The override keys are not declared absl flags, so the rest is parsed by `errors.parse_flags`
-    (an unknown flag names the closest config keys). Entry points use
-    `tcc.config_help.make_flags_parser`, which answers `--help` / `--helpconfig` first.
-    """
-
-    def parse(argv: list[str]) -> list[str]:
-        import absl.flags
-
-        rest, found = split_override_args(argv)
-        overrides.extend(found)
-        return errors.parse_flags(absl.flags.FLAGS, rest, flat_keys(get_default_config()))
-
-    return parse

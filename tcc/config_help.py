@@ -6,14 +6,9 @@ flags. With `--config=FILE` the values shown are that file's.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
-
 from tcc import config as config_lib
 from tcc import config_keys
 
-HELP_FLAGS = ("--help", "-h", "-?", "--helpshort")
-HELPCONFIG_FLAG = "--helpconfig"
 _WIDTH = 46  # of the key=value column
 
 DESCRIPTIONS: dict[str, str] = {
@@ -161,46 +156,3 @@ def config_help(cfg: config_lib.ConfigDict | None = None) -> str:
             setting = ""
         lines.append(f"  {setting.ljust(_WIDTH)}  {meaning}".rstrip())
     return "\n".join(lines)
-
-
-def _flags_help() -> str:
-    """The help of the flags defined by this command's modules (not absl's own)."""
-    from absl import flags  # noqa: PLC0415
-
-    fv = flags.FLAGS
-    modules = [m for m in fv.flags_by_module_dict() if m == sys.argv[0] or m.split(".")[0] == "tcc"]
-    return "\n".join(fv.module_help(m) for m in modules)
-
-
-def handle_help(argv: Sequence[str]) -> None:
-    """Prints the help and exits 0 when `argv` asks for it (`--help`, `-h`, `--helpconfig`)."""
-    args = list(argv[1:])
-    if HELPCONFIG_FLAG not in args and not any(a in HELP_FLAGS for a in args):
-        return
-    cfg = None
-    files = [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
-    if files:
-        try:
-            cfg = config_lib.load_config_file(files[-1])
-        except (OSError, KeyError, AttributeError) as e:
-            sys.exit(f"error: {e.args[0] if e.args else e}")
-    if HELPCONFIG_FLAG not in args:
-        doc = (getattr(sys.modules.get("__main__"), "__doc__", None) or "").strip()
-        print(f"{doc}\n\n{_flags_help()}\n\n  --helpfull: every flag, absl's too\n")
-    print(config_help(cfg))
-    sys.exit(0)
-
-
-def make_flags_parser(overrides: list[str]):
-    """The entry points' absl `flags_parser`: `--help` / `--helpconfig` print the config keys and
-    exit; otherwise `tcc.config.make_flags_parser` (overrides into `overrides`, absl flags parsed).
-
-    Use as `app.run(main, flags_parser=config_help.make_flags_parser(OVERRIDES))`.
-    """
-    parse = config_lib.make_flags_parser(overrides)
-
-    def parse_with_help(argv: list[str]) -> list[str]:
-        handle_help(argv)
-        return parse(argv)
-
-    return parse_with_help

@@ -15,7 +15,7 @@ import os
 
 from absl import app, flags, logging
 
-from tcc import config_help, errors
+from tcc import cli, errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("logdir", None, "Training run directory.")
@@ -83,7 +83,7 @@ def main(argv: list[str]) -> None:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
-    app.run(errors.wrap(main), argv=argv, flags_parser=config_help.make_flags_parser(_OVERRIDES))
+    app.run(errors.wrap(main), argv=argv, flags_parser=cli.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

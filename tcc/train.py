@@ -18,8 +18,8 @@ import sys
 
 from absl import app, flags, logging
 
+from tcc import cli, errors
 from tcc import config as config_lib
-from tcc import config_help, errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("config", None, "Path to a config file (configs/*.py); default: the demo.")
@@ -94,7 +94,7 @@ def complete_message(logdir: str, step: int, max_iters: int) -> str:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
-    app.run(errors.wrap(main), argv=argv, flags_parser=config_help.make_flags_parser(_OVERRIDES))
+    app.run(errors.wrap(main), argv=argv, flags_parser=cli.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":

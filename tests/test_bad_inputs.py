@@ -73,8 +73,7 @@ def _call(fn, *args) -> int:
 
 def run_entry(capsys, name: str, argv: list[str]) -> Outcome:
     """Runs an entry point in-process as `python -m name *argv` would; returns what it did."""
-    from tcc import config as config_lib
-    from tcc import errors
+    from tcc import cli, errors
 
     capsys.readouterr()
     if name.startswith("tcc.apps."):
@@ -86,7 +85,7 @@ def run_entry(capsys, name: str, argv: list[str]) -> Outcome:
         module.define_flags(fv)
 
         def main():
-            errors.parse_flags(fv, [name, *argv])
+            cli.parse_flags(fv, [name, *argv])
             errors.run_main(module.run, fv)  # what the module's main does under app.run
 
         code = _call(main)
@@ -94,7 +93,7 @@ def run_entry(capsys, name: str, argv: list[str]) -> Outcome:
         module = _entry(name)
         flags.FLAGS.unparse_flags()
         module._OVERRIDES.clear()
-        parse = config_lib.make_flags_parser(module._OVERRIDES)
+        parse = cli.config_flags_parser(module._OVERRIDES)
 
         def main():
             errors.run_main(module.main, parse([name, *argv]))  # what app.run does

@@ -5,7 +5,7 @@ top-level, function-local and under `if __name__ == "__main__"` alike — so a l
 hide a circle. The layers are those of docs/architecture.md (a new top-level module needs a line
 in LAYER_OF_PREFIX):
 
-    base  (errors, registry, atomic, console, config, config_keys)
+    base  (errors, registry, atomic, console, config, config_keys, config_help, cli)
     losses | data (tcc.datasets) | models            each over base only
     algos        over losses, models
     evaluation   over data
@@ -37,13 +37,16 @@ LAYER_OF_PREFIX = [
     ("tcc.train", "entry"),
     ("tcc.evaluate", "entry"),
     ("tcc.extract_embeddings", "entry"),
-    ("tcc.config_help", "entry"),
     ("tcc.console_scripts", "entry"),
     ("tcc.errors", "base"),
     ("tcc.registry", "base"),
     ("tcc.atomic", "base"),
     ("tcc.console", "base"),
     ("tcc.config_keys", "base"),
+    ("tcc.config_help", "base"),
+    ("tcc.cli", "base"),
+    ("tcc.config_help", "base"),
+    ("tcc.cli", "base"),
     ("tcc.config", "base"),
 ]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from absl import flags, logging
 
-from tcc import atomic, errors
+from tcc import atomic, cli, errors
 from tcc.apps.alignment import METHODS
 from tcc.apps.video_inputs import (  # noqa: F401 (re-exported for the command lines)
     RECORDS_PREFIX,
@@ -149,7 +149,7 @@ def run_cli(
     rest, overrides = config_lib.split_override_args(argv)
     for name in list(fv):  # back to defaults, so that run() can be called repeatedly
         fv[name].unparse()
-    errors.parse_flags(fv, rest, config_lib.flat_keys(config_lib.get_default_config()))
+    cli.parse_flags(fv, rest, config_lib.flat_keys(config_lib.get_default_config()))
     logging.set_verbosity(logging.INFO)
     outputs = errors.run_main(main, fv, overrides)
     for path in outputs:

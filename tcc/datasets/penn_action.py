@@ -297,5 +297,7 @@ def main(argv: Sequence[str]) -> None:
 if __name__ == "__main__":
     from absl import app
 
+    from tcc import cli
+
     define_flags()
-    app.run(main, flags_parser=errors.flags_parser())
+    app.run(main, flags_parser=cli.flags_parser())

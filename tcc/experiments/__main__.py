@@ -25,7 +25,7 @@ import sys
 
 from absl import app, flags, logging
 
-from tcc import config_help, errors
+from tcc import cli, errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("experiment", None, "loss_ablation | from_scratch | combined | few_shot | all")
@@ -171,7 +171,7 @@ def main(argv: list[str]) -> None:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: user errors end as one `error:` line (`tcc.errors`)."""
-    app.run(errors.wrap(main), argv=argv, flags_parser=config_help.make_flags_parser(_OVERRIDES))
+    app.run(errors.wrap(main), argv=argv, flags_parser=cli.make_flags_parser(_OVERRIDES))
 
 
 if __name__ == "__main__":
