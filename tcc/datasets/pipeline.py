@@ -36,12 +36,11 @@ the entry points (`tcc.datasets.data_root.resolve`).
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Sequence
 
 import tensorflow as tf
 
-from tcc.datasets import augment, pose, records, sampling
+from tcc.datasets import augment, pose, records, sampling, stream
 from tcc.datasets.input_options import InputOptions
 
 __all__ = ["InputOptions", "feature_transform", "make_eval_dataset", "make_train_dataset"]
@@ -213,46 +212,6 @@ def _train_element(serialized, index, spec: _TrainSpec, num_features: int, base:
     }
 
 
-def _base_seed(seed: int | None, dataset_index: int, pipeline_id: int) -> int:
-    if seed is None:
-        return random.SystemRandom().randrange(2**62)
-    return (int(seed) * 1_000_003 + dataset_index * 7919 + pipeline_id * 104_729) % 2**62
-
-
-def _sharded_records(files: list[str], context: tf.distribute.InputContext | None):
-    """The serialised records of this input pipeline: by file if enough files, else by record."""
-    pipelines = context.num_input_pipelines if context else 1
-    pipeline_id = context.input_pipeline_id if context else 0
-    shard_records = pipelines > 1 and len(files) < pipelines
-    if pipelines > 1 and not shard_records:
-        files = files[pipeline_id::pipelines]
-    ds = tf.data.TFRecordDataset(files, num_parallel_reads=min(len(files), 4))
-    return ds.shard(pipelines, pipeline_id) if shard_records else ds
-
-
-def _epoch_shuffled(ds: tf.data.Dataset, buffer: int, base: int | None, first_epoch: int):
-    """Epochs `first_epoch, first_epoch + 1, ...` of `ds`, each shuffled with its own seed.
-
-    Epoch e's order depends only on (base, e), so the stream can be rebuilt from any epoch.
-    `base=None`: a new order every run.
-    """
-
-    def epoch(e):
-        if base is None:
-            return ds.shuffle(buffer, reshuffle_each_iteration=False)
-        # A shuffle pairs its seed with the graph-level seed, and with a tensor seed fails when
-        # that is 0 (Python compares the pair to (0, 0)); so fix it here, in this function's
-        # graph only, which also makes the order independent of TensorFlow's global seed.
-        tf.random.set_seed(base % (2**31 - 2) + 1)
-        seed = (tf.constant(base, tf.int64) + e * 1_000_033) % 2**62
-        return ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
-
-    # flat_map hides that the stream never ends; say so, or a multi-worker strategy reads it with
-    # `get_next_as_optional` and every batch loses its static shape.
-    stream = tf.data.Dataset.counter(first_epoch).flat_map(epoch)
-    return stream.apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
-
-
 def _dataset_stream(
     spec: _TrainSpec, name: str, dataset_index: int, start_batch: int = 0
 ) -> tf.data.Dataset:
@@ -266,7 +225,7 @@ def _dataset_stream(
     else:
         files = records.split_files(spec.root, name, spec.split)
         num_features = _peek_records(files, options.input_kind)
-        ds = _sharded_records(files, spec.input_context)
+        ds = stream.sharded_records(files, spec.input_context)
     fraction = options.per_dataset_fraction
     count = None
     if fraction < 1.0:  # the first videos in record order, as the original (0 = one video)
@@ -281,10 +240,10 @@ def _dataset_stream(
         )
     buffer = buffer if buffer > 0 else max(1, count)
     pipeline_id = spec.input_context.input_pipeline_id if spec.input_context else 0
-    base = _base_seed(spec.seed, dataset_index, pipeline_id)
+    base = stream.base_seed(spec.seed, dataset_index, pipeline_id)
     seeded = spec.seed is not None
     first_epoch, skip = divmod(position, count) if position else (0, 0)
-    ds = _epoch_shuffled(ds, buffer, base if seeded else None, first_epoch).skip(skip)
+    ds = stream.epoch_shuffled(ds, buffer, base if seeded else None, first_epoch).skip(skip)
     ds = tf.data.Dataset.zip(ds, tf.data.Dataset.counter(position))
     ds = ds.map(
         lambda s, i: _train_element(s, i, spec, num_features, base),
@@ -292,32 +251,6 @@ def _dataset_stream(
         deterministic=seeded,
     )
     return ds.batch(spec.batch_size, drop_remainder=True)
-
-
-def _mixing_seed(seed: int | None) -> int:
-    return _base_seed(seed, 0, 0) ^ 0x5EED_0F_BA7C4
-
-
-def _batch_sources(seed: int | None, num_datasets: int, batch_index: tf.Tensor) -> tf.Tensor:
-    """The dataset (int64 in [0, num_datasets)) of batch `batch_index`, from (seed, index)."""
-    key = tf.stack([tf.constant(_mixing_seed(seed), tf.int64), tf.cast(batch_index, tf.int64)])
-    return tf.random.stateless_uniform(
-        [], key, minval=0, maxval=num_datasets, dtype=tf.int64, alg="philox"
-    )
-
-
-def _batches_per_source(seed: int | None, num_datasets: int, num_batches: int) -> list[int]:
-    """How many of the first `num_batches` batches each dataset gave (see `_batch_sources`)."""
-    if num_batches <= 0:
-        return [0] * num_datasets
-    sources = tf.data.Dataset.range(num_batches).map(
-        lambda b: _batch_sources(seed, num_datasets, b), num_parallel_calls=AUTOTUNE
-    )
-    counts = sources.batch(65536).reduce(
-        tf.zeros([num_datasets], tf.int64),
-        lambda acc, s: acc + tf.math.bincount(s, minlength=num_datasets, dtype=tf.int64),
-    )
-    return [int(c) for c in counts.numpy()]
 
 
 def _records_root(options: InputOptions, root: str | None) -> str:
@@ -384,7 +317,7 @@ def make_train_dataset(
         raise ValueError(
             f"start_batch={start_batch} needs a seed: an unseeded stream cannot resume"
         )
-    per_source = _batches_per_source(seed, len(names), int(start_batch))
+    per_source = stream.batches_per_source(seed, len(names), int(start_batch))
     streams = [_dataset_stream(spec, name, i, per_source[i]) for i, name in enumerate(names)]
     shapes = {
         name: s.element_spec["frames"].shape[2:] for name, s in zip(names, streams, strict=True)
@@ -398,7 +331,7 @@ def make_train_dataset(
         ds = streams[0]
     else:
         sources = tf.data.Dataset.counter(int(start_batch)).map(
-            lambda b: _batch_sources(seed, len(streams), b)
+            lambda b: stream.batch_sources(seed, len(streams), b)
         )
         ds = tf.data.Dataset.choose_from_datasets(streams, sources)
     return ds.prefetch(max(1, options.num_prefetch_batches))
