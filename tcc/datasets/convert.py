@@ -23,8 +23,6 @@ import json
 import os
 import shutil
 import signal
-import tempfile
-import time
 from collections.abc import Iterator, Sequence
 
 import tqdm
@@ -32,6 +30,7 @@ import tqdm
 from tcc import atomic, errors
 from tcc.datasets import labels as labels_lib
 from tcc.datasets import metadata, records
+from tcc.datasets import staging as staging_lib
 from tcc.datasets.labels import Annotation, LabelError
 from tcc.datasets.readback import MIN_FRAMES, SplitSummary, format_summary, verify
 from tcc.datasets.records import RecordError, VideoExample
@@ -41,8 +40,6 @@ from tcc.datasets.sources.video_io import FrameOptions, VideoReadError
 from tcc.errors import UserError
 
 RESERVED = ("labels",)  # folders of input_dir that are not splits
-STAGING_PREFIX = ".tcc-convert-"
-_OWNER_FILE = ".owner-pid"
 
 
 class ConversionError(UserError, ValueError):
@@ -254,17 +251,16 @@ def write_datasets(
     _prepare(plans, output_dir, options, overwrite)
     made_output = not os.path.isdir(output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    remove_stale_staging(output_dir)
-    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=output_dir)
-    with open(os.path.join(staging, _OWNER_FILE), "w", encoding="utf-8") as f:
-        f.write(str(os.getpid()))
+    staging = staging_lib.start(output_dir)
     total = sum(len(jobs) for p in plans for jobs in p.splits.values())
     bar = tqdm.tqdm(total=total, unit="video", disable=not progress, dynamic_ncols=True)
     try:
         summaries = {p.name: _write_plan(p, staging, options, bar) for p in plans}
         bar.close()
         for plan in plans:
-            _commit(os.path.join(staging, plan.name), os.path.join(output_dir, plan.name))
+            staging_lib.commit(
+                os.path.join(staging, plan.name), os.path.join(output_dir, plan.name)
+            )
     except BaseException:
         bar.close()
         if made_output:
@@ -273,40 +269,6 @@ def write_datasets(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return summaries
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
-def remove_stale_staging(output_dir: str, min_age: float = 60.0) -> list[str]:
-    """Removes the `.tcc-convert-*` folders of killed conversions in `output_dir`.
-
-    A folder is stale when the process that wrote its owner file is gone, or, without an owner
-    file, when it is older than `min_age` seconds. Returns the removed paths.
-    """
-    removed = []
-    for path in glob.glob(os.path.join(output_dir, STAGING_PREFIX + "*")):
-        try:
-            with open(os.path.join(path, _OWNER_FILE), encoding="utf-8") as f:
-                stale = not _alive(int(f.read().strip() or 0))
-        except (OSError, ValueError):
-            try:
-                stale = time.time() - os.path.getmtime(path) > min_age
-            except OSError:
-                continue
-        if stale:
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    if removed:
-        print(f"removed leftovers of an interrupted conversion: {', '.join(removed)}")
-    return removed
 
 
 def _write_plan(plan: DatasetPlan, staging: str, options: WriteOptions, bar) -> dict:
@@ -352,21 +314,6 @@ def _write_json(path: str, data: dict | list | None) -> None:
     else:
         text = json.dumps(data) + "\n"
     atomic.write_text(path, text)
-
-
-def _commit(staged: str, final: str) -> None:
-    """Moves a staged dataset into place; replaces `final` whole only if it holds records.
-
-    Several datasets are staged together and committed one after the other once all are written
-    (all-or-nothing over datasets), hence `atomic.replace_directory` rather than
-    `atomic.directory`. A `final` folder without records (made by the user) keeps its other
-    files: the staged entries are moved into it.
-    """
-    if not os.path.exists(final) or glob.glob(os.path.join(final, "*.tfrecord")):
-        atomic.replace_directory(staged, final)  # --overwrite was checked in _prepare
-    else:
-        for entry in os.listdir(staged):
-            os.replace(os.path.join(staged, entry), os.path.join(final, entry))
 
 
 def convert(
