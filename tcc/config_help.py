@@ -1,7 +1,8 @@
 """`--help` / `--helpconfig` of the command lines: every config key, its default and its meaning.
 
 `python -m tcc.train --helpconfig` lists the keys only; `--help` adds them after the command's own
-flags. With `--config=FILE` the values shown are that file's.
+flags. With `--config=FILE` the values shown are that file's. This module makes the text;
+`tcc.cli.handle_help` answers the flags.
 """
 
 from __future__ import annotations
