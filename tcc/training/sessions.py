@@ -64,12 +64,24 @@ def current(step: int, replicas: int) -> dict:
 
 
 def read(logdir: str) -> list[dict]:
-    """The session records of a run, oldest first ([] for a run without any)."""
+    """The session records of a run, oldest first ([] for a run without any).
+
+    The file only informs, so a line that is not a JSON object (e.g. edited by hand) is skipped
+    rather than stopping the training.
+    """
     path = os.path.join(logdir, FILE)
     if not os.path.isfile(path):
         return []
+    records = []
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for line in f:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
 
 
 def differences(previous: dict, now: dict) -> list[str]:

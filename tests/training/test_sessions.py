@@ -77,3 +77,12 @@ def test_training_records_each_session_and_warns_on_a_changed_resume(tiny_root, 
 def test_a_malformed_thread_variable_means_the_default(monkeypatch, value):
     monkeypatch.setenv("TF_NUM_INTEROP_THREADS", value)
     assert sessions._count(0, "TF_NUM_INTEROP_THREADS")[1] == "default"
+
+
+def test_a_damaged_record_file_is_read_around_not_fatal(tmp_path):
+    path = tmp_path / sessions.FILE
+    path.write_text('{"step": 0, "intra_op_threads": 1}\nnot json\n[1, 2]\n\n')
+    assert sessions.read(str(tmp_path)) == [{"step": 0, "intra_op_threads": 1}]
+    warning = sessions.record(str(tmp_path), _session(4, 2))
+    assert warning is not None and "intra_op_threads 1 -> 2" in warning
+    assert [s["step"] for s in sessions.read(str(tmp_path))] == [0, 4]
