@@ -125,6 +125,12 @@ def check_config(cfg: ml_collections.ConfigDict) -> None:
             raise _bad(key, _get(cfg, key), "must be > 0")
     if not 0.0 <= cfg.data.per_dataset_fraction <= 1.0:
         raise _bad("data.per_dataset_fraction", cfg.data.per_dataset_fraction, "must be in [0, 1]")
+    if not 0.0 <= cfg.data.frame_stride_fraction < 1.0:
+        raise _bad(
+            "data.frame_stride_fraction",
+            cfg.data.frame_stride_fraction,
+            "must be in [0, 1) (0 = data.frame_stride frames)",
+        )
     names = list(cfg.datasets)
     if not names or not all(isinstance(n, str) and n for n in names):
         raise _bad("datasets", names, "must be a non-empty list of dataset names")
@@ -317,7 +323,7 @@ def check_training_data(cfg: ml_collections.ConfigDict, root: str) -> None:
                 f"video of {key}, {where}; lower --config.data.num_steps or drop the video"
             )
         span = (cfg.data.num_steps - 1) * cfg.data.frame_stride + 1
-        if span > shortest.length:
+        if span > shortest.length and not cfg.data.frame_stride_fraction:
             logging.warning(
                 "the context of data.num_steps=%d x data.frame_stride=%d spans %d frames, more "
                 "than the shortest video of %s, %s; its first context frames repeat frame 0",

@@ -58,6 +58,9 @@ def get_default_config() -> ConfigDict:
     c.data.image_size = 48  # the demo's; 48 px learns more per CPU-minute than 64 or 32
     c.data.num_steps = 2  # context frames per timestep
     c.data.frame_stride = 15  # frames between context frames
+    # > 0: frames between context frames = this fraction of each video's length instead (at
+    # least 1), so every video's context covers the same share of the motion; 0 = frame_stride.
+    c.data.frame_stride_fraction = 0.0
     c.data.sampling_strategy = "offset_uniform"  # offset_uniform | stride | all
     c.data.stride = 16  # for sampling_strategy='stride'
     c.data.random_offset = 1

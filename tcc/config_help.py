@@ -27,6 +27,7 @@ DESCRIPTIONS: dict[str, str] = {
     "data.image_size": "frame side in pixels (frames are resized to it)",
     "data.num_steps": "context frames per timestep",
     "data.frame_stride": "frames between the context frames of a timestep",
+    "data.frame_stride_fraction": "> 0: that stride as a share of each video's length instead",
     "data.stride": "frames between timesteps for sampling_strategy='stride'",
     "data.random_offset": "first frame offset_uniform sampling may start at (when long enough)",
     "data.shuffle_queue_size": "videos in the shuffle buffer",

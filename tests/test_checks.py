@@ -36,9 +36,11 @@ def test_num_phases_falls_back_to_phases_json_then_the_catalog_then_none(tmp_pat
         ("tcn.temperature", 0.0, ["tcn.temperature", "must be > 0"]),
         ("tcn.negatives", "videos", ["tcn.negatives", "video"]),
         ("optimizer.lr.initial_lr", -1.0, ["optimizer.lr.initial_lr", "must be > 0"]),
+        ("data.frame_stride_fraction", 1.0, ["data.frame_stride_fraction", "[0, 1)"]),
+        ("data.frame_stride_fraction", -0.1, ["data.frame_stride_fraction", "[0, 1)"]),
     ],
 )
-def test_check_config_names_a_bad_tcn_option_with_its_rule(key, value, words):
+def test_check_config_names_a_bad_option_with_its_rule(key, value, words):
     cfg = config.apply_overrides(config.get_default_config(), [f"{key}={value}"])
     checks.check_config(config.get_default_config())  # the default passes
     with pytest.raises(errors.UserError) as raised:

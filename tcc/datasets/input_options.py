@@ -32,6 +32,8 @@ class InputOptions:
       random_offset: random start offset of the 'offset_uniform' strategy (`data.random_offset`).
       num_steps: context frames per timestep (`data.num_steps`).
       frame_stride: frames between context frames (`data.frame_stride`).
+      frame_stride_fraction: > 0: frames between context frames as a fraction of each video's
+        length instead (`data.frame_stride_fraction`); 0 = `frame_stride`.
       sample_all_stride: default evaluation stride k (`data.sample_all_stride`).
       per_dataset_fraction: fraction of each dataset's videos used (`data.per_dataset_fraction`).
       shuffle_queue_size: shuffle buffer; <= 0 = the whole dataset (`data.shuffle_queue_size`).
@@ -55,6 +57,7 @@ class InputOptions:
     random_offset: int = 1
     num_steps: int = 2
     frame_stride: int = 15
+    frame_stride_fraction: float = 0.0
     sample_all_stride: int = 1
     per_dataset_fraction: float = 1.0
     shuffle_queue_size: int = 0
@@ -83,6 +86,7 @@ class InputOptions:
             random_offset=int(data.random_offset),
             num_steps=int(data.num_steps),
             frame_stride=int(data.frame_stride),
+            frame_stride_fraction=float(data.get("frame_stride_fraction", 0.0)),
             sample_all_stride=int(data.sample_all_stride),
             per_dataset_fraction=float(data.per_dataset_fraction),
             shuffle_queue_size=int(data.shuffle_queue_size),

@@ -201,7 +201,12 @@ def _train_element(serialized, index, spec: _TrainSpec, num_features: int, base:
         stride=options.stride,
         random_offset=options.random_offset,
     )
-    ctx = sampling.context_steps(steps, seq_len, options.num_steps, options.frame_stride)
+    ctx = sampling.context_steps(
+        steps,
+        seq_len,
+        options.num_steps,
+        sampling.context_stride(seq_len, options.frame_stride, options.frame_stride_fraction),
+    )
     return {
         "frames": _gather_inputs(parsed, ctx, options, spec.augment, seed_aug),
         "steps": steps,
@@ -343,7 +348,12 @@ def _eval_element(
     """One fixed-shape chunk of one video (keys as in `make_eval_dataset`, without batch dim)."""
     seq_len = parsed["len"]
     steps, valid = sampling.chunk_steps(seq_len, chunk, stride, chunk_size)
-    ctx = sampling.context_steps(steps, seq_len, options.num_steps, options.frame_stride)
+    ctx = sampling.context_steps(
+        steps,
+        seq_len,
+        options.num_steps,
+        sampling.context_stride(seq_len, options.frame_stride, options.frame_stride_fraction),
+    )
     return {
         "frames": _gather_inputs(parsed, ctx, options, False, tf.zeros([2], tf.int64)),
         "steps": steps,

@@ -17,6 +17,9 @@ Rules (the original TCC's semantics unless noted):
   `t - (num_steps - 1 - k) * frame_stride` for `k = 0 .. num_steps - 1`, clipped to `[0, len - 1]`:
   the context precedes the step (no information from the future) and ends with t itself, as in the
   original `get_steps`. Output order is timestep-major: `[t0 - s, t0, t1 - s, t1, ...]` for 2 steps.
+* `context_stride`: `frame_stride` frames, or, with `data.frame_stride_fraction` f > 0,
+  `max(1, round(f * len))` frames of each video (not in the original): the context then covers the
+  same share of every video's motion whatever its length or frame rate.
 * `chunk_steps` (evaluation): every k-th frame of the whole video, cut into chunks of C timesteps;
   the last chunk is padded by repeating its last valid step and flagged in `valid`.
 """
@@ -98,8 +101,22 @@ def sample_steps(
     )
 
 
+def context_stride(seq_len: tf.Tensor, frame_stride: int, fraction: float = 0.0) -> tf.Tensor:
+    """Frames between context frames for one video: int32 [].
+
+    Args:
+      seq_len: int scalar L.
+      frame_stride: the stride in frames when `fraction` is 0 (>= 1).
+      fraction: > 0: the stride is `max(1, round(fraction * L))` instead (half away from zero).
+    """
+    if fraction <= 0.0:
+        return tf.constant(int(frame_stride), tf.int32)
+    length = tf.cast(seq_len, tf.float32)
+    return tf.maximum(1, tf.cast(tf.floor(fraction * length + 0.5), tf.int32))
+
+
 def context_steps(
-    steps: tf.Tensor, seq_len: tf.Tensor, num_steps: int, frame_stride: int
+    steps: tf.Tensor, seq_len: tf.Tensor, num_steps: int, frame_stride: int | tf.Tensor
 ) -> tf.Tensor:
     """Expands each timestep into its `num_steps` context frames (preceding it, clipped).
 
@@ -107,18 +124,20 @@ def context_steps(
       steps: int [T] frame indices of the timesteps.
       seq_len: int scalar L.
       num_steps: context frames per timestep (>= 1); the last one is the step itself.
-      frame_stride: frames between context frames (>= 1).
+      frame_stride: frames between context frames (>= 1): a Python int, or an int32 [] tensor
+        such as `context_stride`'s.
 
     Returns:
       int32 [T * num_steps], timestep-major, each in [0, L).
     """
-    if num_steps < 1 or frame_stride < 1:
+    if num_steps < 1 or (isinstance(frame_stride, int) and frame_stride < 1):
         raise ValueError(
             "data.num_steps and data.frame_stride must be >= 1; received "
             f"num_steps={num_steps}, frame_stride={frame_stride}"
         )
     steps = tf.cast(steps, tf.int32)
-    offsets = (tf.range(num_steps, dtype=tf.int32) - (num_steps - 1)) * frame_stride  # [S] <= 0
+    stride = tf.cast(frame_stride, tf.int32)
+    offsets = (tf.range(num_steps, dtype=tf.int32) - (num_steps - 1)) * stride  # [S] <= 0
     ctx = steps[:, None] + offsets[None, :]
     ctx = tf.clip_by_value(ctx, 0, tf.cast(seq_len, tf.int32) - 1)
     return tf.reshape(ctx, [-1])

@@ -118,6 +118,34 @@ def test_train_frames_are_the_context_frames_of_the_sampled_steps(root):
             np.testing.assert_array_equal(_frame_index(batch["frames"][b]), expected)
 
 
+def _relative_stride(seq_len, fraction):
+    return max(1, int(np.floor(fraction * seq_len + 0.5)))
+
+
+def test_frame_stride_fraction_scales_the_context_with_each_video_s_length(root):
+    # lengths 5, 12, 30, 9 at 0.25: strides 1, 3, 8, 2 (not data.frame_stride=3 for every video)
+    cfg = _cfg(frame_stride_fraction=0.25)
+    ds = pipeline.make_train_dataset(pipeline.InputOptions.from_config(cfg), root=root, seed=1)
+    seen = set()
+    for batch in _batches(ds, 8):
+        for b in range(2):
+            seq_len = int(batch["seq_lens"][b])
+            stride = _relative_stride(seq_len, 0.25)
+            expected = _context(batch["steps"][b], seq_len, stride=stride)
+            np.testing.assert_array_equal(_frame_index(batch["frames"][b]), expected)
+            seen.add(stride)
+    assert {1, 8} <= seen  # the shortest and the longest video were drawn
+    chunks = pipeline.make_eval_dataset(
+        pipeline.InputOptions.from_config(cfg), "grey", "train", chunk_size=5, root=root
+    )
+    for c in (dict((k, v.numpy()) for k, v in c.items()) for c in chunks):
+        seq_len = int(c["seq_lens"][0])
+        stride = _relative_stride(seq_len, 0.25)
+        np.testing.assert_array_equal(
+            _frame_index(c["frames"][0]), _context(c["steps"][0], seq_len, stride=stride)
+        )
+
+
 def test_train_labels_follow_the_sampled_steps(root):
     for batch in _batches(
         pipeline.make_train_dataset(pipeline.InputOptions.from_config(_cfg()), root=root, seed=2), 6

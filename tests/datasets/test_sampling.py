@@ -115,6 +115,23 @@ def test_context_steps_with_one_step_is_the_identity():
     np.testing.assert_array_equal(sampling.context_steps(steps, 10, 1, 15).numpy(), [1, 2, 9])
 
 
+def test_context_stride_is_frame_stride_or_a_rounded_share_of_the_length():
+    assert int(sampling.context_stride(7, 15)) == 15
+    assert int(sampling.context_stride(7, 15, 0.0)) == 15
+    lengths = [1, 2, 3, 5, 10, 41, 67, 80, 120, 301]
+    for fraction in (0.05, 0.25, 0.3, 0.5):
+        got = [int(sampling.context_stride(n, 15, fraction)) for n in lengths]
+        expected = [max(1, int(np.floor(fraction * n + 0.5))) for n in lengths]
+        assert got == expected, fraction
+    assert int(sampling.context_stride(tf.constant(80), 15, 0.3)) == 24
+
+
+def test_context_steps_take_a_tensor_stride():
+    steps = tf.constant([0, 10, 39])
+    ctx = sampling.context_steps(steps, 40, 2, sampling.context_stride(40, 15, 0.25)).numpy()
+    np.testing.assert_array_equal(ctx, [0, 0, 0, 10, 29, 39])
+
+
 def test_context_steps_rejects_bad_arguments():
     with pytest.raises(ValueError, match="frame_stride=0"):
         sampling.context_steps(tf.constant([1]), 10, 2, 0)
