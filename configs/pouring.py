@@ -22,6 +22,7 @@ def get_config():
     c.data.image_size = 224
     c.data.num_steps = 2
     c.data.frame_stride = 15
+    c.data.frame_stride_fraction = 0.0  # the original: 15 frames in every video
     c.data.sampling_strategy = "offset_uniform"
     c.train.batch_size = 2
     c.train.num_frames = 20

@@ -121,6 +121,11 @@ def tiny_config(root: str, logdir: str, **overrides):
     cfg.data.image_size = 32
     cfg.data.num_parallel_calls = 1
     cfg.data.shuffle_queue_size = 8
+    # The machinery tests (resume, divergence, evaluation beside training) were written for, and
+    # are sized on, trajectories of a fixed context stride; on these 16-30-frame videos the loss of
+    # this tiny model spikes at either setting, at other steps. The share-of-length context is
+    # tested in tests/datasets and trained end to end in tests/training/test_loop.py.
+    cfg.data.frame_stride_fraction = 0.0
     cfg.train.batch_size = 2
     cfg.train.num_frames = 6
     cfg.train.max_iters = 4

@@ -63,6 +63,7 @@ def _cfg(datasets=("grey",), augment=False, num_frames=6, **data):
     cfg.data.image_size = SIZE
     cfg.data.num_steps = 2
     cfg.data.frame_stride = 3
+    cfg.data.frame_stride_fraction = 0.0  # 3 frames in every video (the tests' _context)
     cfg.data.shuffle_queue_size = 8
     cfg.data.num_parallel_calls = 2
     cfg.train.num_frames = num_frames
