@@ -14,16 +14,15 @@ The default preset of `python -m tcc.experiments`:
 What is trained: the model of `python -m tcc.train` (configs/default.py), the embedded synthetic
 pouring dataset (480 train / 20 val videos, 48 px, generated on first use), the small CPU encoder
 from scratch (no ImageNet weights on this machine, so the "fine-tuned" Tables 5-6 are from scratch
-here too), batch 4 videos x 20 timesteps x 2 context frames, Adam 1e-3, 3800 steps for every
-method, except for one key: the context frame is 15 frames back in every video
-(`data.frame_stride_fraction=0`), the demo's default until 2026-12-06, with which RESULTS.md was
-trained. At that setting TCC ends at val tau 0.83-0.86 and phase classification@0.1 72.5-77.0 %
-over 3 seeds; the demo's context of 0.3 of each video's length ends at 0.91 / 79.4-79.6 %
-(BENCHMARKS.md, "A context that scales with the video"), and this preset takes it when RESULTS.md
-is regenerated. Every baseline gets the same budget. `tests/experiments/test_cpu_preset.py` keeps
-every other training key equal to the default's. Equal budgets let the experiments share
-runs: TCC, SaL and TCN of `from_scratch` are evaluated, not retrained, by `combined`, `few_shot`
-and `loss_ablation` (`--reuse`, docs/experiments.md).
+here too), batch 4 videos x 20 timesteps x 2 context frames with the context frame 0.3 of each
+video's length back (`data.frame_stride_fraction`), Adam 1e-3, 3800 steps for every method. With
+this training TCC ends at val tau 0.91 and phase classification@0.1 79.4-79.6 % over 3 seeds
+(BENCHMARKS.md, "A context that scales with the video"). RESULTS.md's tables made before
+2026-12-06 20:30 UTC used a context 15 frames back in every video (the demo's default until then;
+each table's status says which). Every baseline gets the same budget.
+`tests/experiments/test_cpu_preset.py` keeps every training key equal to the default's. Equal
+budgets let the experiments share runs: TCC, SaL and TCN of `from_scratch` are evaluated, not
+retrained, by `combined`, `few_shot` and `loss_ablation` (`--reuse`, docs/experiments.md).
 
 Time budget: a 3800-step run costs about 15-16 CPU-minutes of training plus about a minute of
 evaluation (embedding the 500 videos, the SVMs), so with `--parallel=2` (one thread per run) two
@@ -50,11 +49,8 @@ FEW_SHOT_NUM_LABELED = [1, 3, 10]  # the supervised baseline needs one run per k
 def get_config():
     c = get_default_config()
     c.logdir = "/tmp/tcc_experiments/unused"  # the runner gives every run its own logdir
-    # Training: the default demo's (image size, videos, batch, frames, optimizer, max_iters 3800
-    # for every experiment), so no experiment_overrides here, except the context stride:
-    # RESULTS.md was trained with 15 frames in every video, the default before the demo's 0.3 of
-    # each video's length. Kept until RESULTS.md is regenerated with 0.3 (then this line goes).
-    c.data.frame_stride_fraction = 0.0
+    # Training: the default demo's (image size, videos, batch, frames, context, optimizer,
+    # max_iters 3800 for every experiment), so no experiment_overrides here.
     c.train.visualize_interval = 0
     c.eval.interval = 0  # no in-training validation: the runner evaluates every run at the end
     c.checkpoint.save_interval = 500  # an interrupted experiment loses at most 500 steps per run
