@@ -173,6 +173,12 @@ def _parse(
     return parsed
 
 
+def _context_steps(steps: tf.Tensor, seq_len: tf.Tensor, options: InputOptions) -> tf.Tensor:
+    """[T] timesteps of a video of `seq_len` frames -> [T * num_steps] frame indices to read."""
+    stride = sampling.context_stride(seq_len, options.frame_stride, options.frame_stride_fraction)
+    return sampling.context_steps(steps, seq_len, options.num_steps, stride)
+
+
 @dataclasses.dataclass(frozen=True)
 class _TrainSpec:
     """What every per-dataset training stream shares."""
@@ -201,12 +207,7 @@ def _train_element(serialized, index, spec: _TrainSpec, num_features: int, base:
         stride=options.stride,
         random_offset=options.random_offset,
     )
-    ctx = sampling.context_steps(
-        steps,
-        seq_len,
-        options.num_steps,
-        sampling.context_stride(seq_len, options.frame_stride, options.frame_stride_fraction),
-    )
+    ctx = _context_steps(steps, seq_len, options)
     return {
         "frames": _gather_inputs(parsed, ctx, options, spec.augment, seed_aug),
         "steps": steps,
@@ -348,12 +349,7 @@ def _eval_element(
     """One fixed-shape chunk of one video (keys as in `make_eval_dataset`, without batch dim)."""
     seq_len = parsed["len"]
     steps, valid = sampling.chunk_steps(seq_len, chunk, stride, chunk_size)
-    ctx = sampling.context_steps(
-        steps,
-        seq_len,
-        options.num_steps,
-        sampling.context_stride(seq_len, options.frame_stride, options.frame_stride_fraction),
-    )
+    ctx = _context_steps(steps, seq_len, options)
     return {
         "frames": _gather_inputs(parsed, ctx, options, False, tf.zeros([2], tf.int64)),
         "steps": steps,
