@@ -17,9 +17,9 @@ from scratch (no ImageNet weights on this machine, so the "fine-tuned" Tables 5-
 here too), batch 4 videos x 20 timesteps x 2 context frames with the context frame 0.3 of each
 video's length back (`data.frame_stride_fraction`), Adam 1e-3, 3800 steps for every method. With
 this training TCC ends at val tau 0.91 and phase classification@0.1 79.4-79.6 % over 3 seeds
-(BENCHMARKS.md, "A context that scales with the video"). RESULTS.md's tables made before
-2026-12-06 20:30 UTC used a context 15 frames back in every video (the demo's default until then;
-each table's status says which). Every baseline gets the same budget.
+(BENCHMARKS.md, "A context that scales with the video"). RESULTS.md's tables made before commit
+68ed1a8 used a context 15 frames back in every video (the demo's default until then; each table's
+status says which). Every baseline gets the same budget.
 `tests/experiments/test_cpu_preset.py` keeps every training key equal to the default's. Equal
 budgets let the experiments share runs: TCC, SaL and TCN of `from_scratch` are evaluated, not
 retrained, by `combined`, `few_shot` and `loss_ablation` (`--reuse`, docs/experiments.md).
