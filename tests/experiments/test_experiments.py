@@ -285,6 +285,19 @@ def test_search_phase_trains_every_weight_with_the_first_seed_only(tmp_path):
     ) == (0.75, 0.25, 0.0)
 
 
+def test_only_tcn_on_pixels_warms_its_learning_rate_up(tmp_path):
+    """The warm-up that lets pixel TCN leave its plateau changes no other run's training."""
+    for name in ("from_scratch", "combined", "few_shot"):
+        for preset, expected in (("cpu", grid.TCN_PIXEL_WARMUP_STEPS), ("keypoints_synthetic", 0)):
+            cfg = presets.experiment_config(name, preset)
+            experiment = grid.get_experiment(name, cfg)
+            runs = list(experiment.runs)
+            jobs = runner._plan(cfg, experiment, runs, [0], str(tmp_path), True, {})
+            warmup = {j.run: j.cfg.optimizer.lr.num_warmup_steps for j in jobs}
+            assert warmup.pop("tcn") == expected, (name, preset)
+            assert set(warmup.values()) == {cfg.optimizer.lr.num_warmup_steps} == {0}, name
+
+
 def test_updating_results_replaces_only_its_own_section(tmp_path):
     path = str(tmp_path / "RESULTS.md")
     with open(path, "w", encoding="utf-8") as f:
