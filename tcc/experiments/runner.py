@@ -11,7 +11,9 @@ training config and seed (TCC, SaL, TCN in `from_scratch`, `combined` and `few_s
 evaluated: `jobs.prepare` copies their checkpoints (disable with `reuse=False`).
 
 Runs of a weight-search group are first trained with the first `search_seeds` seeds; the best on
-val (`aggregate.select_groups`) is then trained with the remaining seeds.
+val (`aggregate.select_groups`) is then trained with the remaining seeds. The searches go first,
+and a group's remaining seeds start as soon as its own search is finished, so that no core waits
+for another group's search.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ml_collections
 from absl import logging
@@ -46,11 +48,20 @@ def _describe(job: Job) -> str:
     return f"{job.experiment}/{job.run}/seed{job.seed}"
 
 
-def _run_inline(jobs: list[Job], reuse: bool = True) -> list[str]:
+OnDone = Callable[[Job], list[Job]]  # a finished job -> the jobs it makes ready
+
+
+def _no_more(job: Job) -> list[Job]:
+    return []
+
+
+def _run_inline(jobs: list[Job], reuse: bool = True, on_done: OnDone = _no_more) -> list[str]:
     from tcc.training.loop import TrainingInterrupted
 
-    failures = []
-    for i, job in enumerate(jobs, 1):
+    jobs, failures, i = list(jobs), [], 0
+    while i < len(jobs):
+        job = jobs[i]
+        i += 1
         logging.info(
             "[%d/%d] %s: training and evaluating in %s", i, len(jobs), _describe(job), job.logdir
         )
@@ -71,6 +82,7 @@ def _run_inline(jobs: list[Job], reuse: bool = True) -> list[str]:
             result["seconds"],
             {k: round(v, 4) for k, v in result["cells"].items()},
         )
+        jobs += on_done(job)
     return failures
 
 
@@ -89,10 +101,14 @@ def _start(job: Job, threads: int, reuse: bool) -> tuple[subprocess.Popen, objec
 
 
 def _run_parallel(
-    jobs: list[Job], parallel: int, poll: float = 2.0, reuse: bool = True
+    jobs: list[Job],
+    parallel: int,
+    poll: float = 2.0,
+    reuse: bool = True,
+    on_done: OnDone = _no_more,
 ) -> list[str]:
     threads = max(1, (os.cpu_count() or 1) // parallel)
-    pending, running, failures, done = list(jobs), {}, [], 0
+    pending, running, failures, done, total = list(jobs), {}, [], 0, len(jobs)
     try:
         while pending or running:
             while pending and len(running) < parallel:
@@ -118,8 +134,12 @@ def _run_parallel(
                         f"{job.logdir}/run.log"
                     )
                 logging.info(
-                    "[%d/%d] %s %s", done, len(jobs), _describe(job), "done" if ok else "FAILED"
+                    "[%d/%d] %s %s", done, total, _describe(job), "done" if ok else "FAILED"
                 )
+                if ok:
+                    more = on_done(job)
+                    pending += more
+                    total += len(more)
     except KeyboardInterrupt:
         for process, (_, log) in running.items():  # they save a checkpoint on SIGTERM
             process.terminate()
@@ -129,18 +149,16 @@ def _run_parallel(
     return failures
 
 
-def execute_all(jobs: list[Job], parallel: int = 1, reuse: bool = True) -> list[str]:
-    """Runs the unfinished jobs; returns one message per failed job.
+def _finished(job: Job) -> bool:
+    result = load_result(job.logdir)
+    return result is not None and result["step"] >= job.cfg.train.max_iters
 
-    A job is finished when its `final_metrics.json` is at `train.max_iters` (a larger
-    `train.max_iters` continues it from its checkpoint) and its logdir's config matches. With
-    `reuse`, an unfinished job without checkpoints first adopts the model of an identical finished
-    run of another experiment (`jobs.find_trained`) and then only evaluates.
-    """
+
+def _unfinished(jobs: list[Job]) -> tuple[list[Job], list[str]]:
+    """(the jobs to run, one message per finished job whose logdir has another config)."""
     todo, failures = [], []
     for job in jobs:
-        result = load_result(job.logdir)
-        if result is None or result["step"] < job.cfg.train.max_iters:
+        if not _finished(job):
             todo.append(job)
             continue
         try:
@@ -151,13 +169,34 @@ def execute_all(jobs: list[Job], parallel: int = 1, reuse: bool = True) -> list[
         logging.info(
             "skipping %s: finished at step %d (%s)",
             _describe(job),
-            result["step"],
+            load_result(job.logdir)["step"],
             os.path.join(job.logdir, RESULT_FILE),
         )
+    return todo, failures
+
+
+def execute_all(
+    jobs: list[Job], parallel: int = 1, reuse: bool = True, on_done: OnDone = _no_more
+) -> list[str]:
+    """Runs the unfinished jobs; returns one message per failed job.
+
+    A job is finished when its `final_metrics.json` is at `train.max_iters` (a larger
+    `train.max_iters` continues it from its checkpoint) and its logdir's config matches. With
+    `reuse`, an unfinished job without checkpoints first adopts the model of an identical finished
+    run of another experiment (`jobs.find_trained`) and then only evaluates. `on_done(job)` is
+    called after each job that succeeds; the unfinished jobs it returns are run too.
+    """
+
+    def more(job: Job) -> list[Job]:
+        todo, errors = _unfinished(on_done(job))
+        failures.extend(errors)
+        return todo
+
+    todo, failures = _unfinished(jobs)
     if todo:
-        failures += (
-            _run_parallel(todo, parallel, reuse=reuse) if parallel > 1 else _run_inline(todo, reuse)
-        )
+        run = _run_parallel if parallel > 1 else _run_inline
+        kwargs = {"parallel": parallel} if parallel > 1 else {}
+        failures += run(todo, reuse=reuse, on_done=more, **kwargs)
     return failures
 
 
@@ -185,6 +224,35 @@ def _plan(
             )
         jobs.extend(make_job(base, experiment, run, s, output_dir) for s in chosen)
     return jobs
+
+
+def _release_finals(
+    base,
+    experiment: Experiment,
+    runs: list[Run],
+    seeds: list[int],
+    output_dir: str,
+    search: list[Job],
+) -> OnDone:
+    """An `on_done` giving, once all of a group's `search` jobs are finished, its selected run's
+    jobs for the remaining seeds."""
+    searched = seeds[: experiment.search_seeds]
+    group_of = {r.name: r.group for r in runs if r.group}
+    released: set[str] = set()
+
+    def on_done(job: Job) -> list[Job]:
+        group = group_of.get(job.run)
+        if group is None or group in released:
+            return []
+        if not all(_finished(j) for j in search if group_of.get(j.run) == group):
+            return []
+        released.add(group)
+        results = aggregate.load_results(experiment, output_dir)
+        selected = aggregate.select_groups(experiment, results, searched)
+        members = [r for r in runs if r.group == group]
+        return _plan(base, experiment, members, seeds, output_dir, False, selected)
+
+    return on_done
 
 
 def select_runs(
@@ -237,9 +305,11 @@ def run_experiment(
     experiment = get_experiment(name, base)
     runs = select_runs(experiment, experiment.runs, run_filter)
     seeds = list(seeds)
-    failures = execute_all(
-        _plan(base, experiment, runs, seeds, output_dir, True, {}), parallel, reuse
-    )
+    grouped = {r.name for r in runs if r.group}
+    search = _plan(base, experiment, runs, seeds, output_dir, True, {})
+    search.sort(key=lambda job: job.run not in grouped)  # searches first, the rest fills in
+    on_done = _release_finals(base, experiment, runs, seeds, output_dir, search)
+    failures = execute_all(search, parallel, reuse, on_done)
     results = aggregate.load_results(experiment, output_dir)
     selected = aggregate.select_groups(experiment, results, seeds[: experiment.search_seeds])
     failures += execute_all(

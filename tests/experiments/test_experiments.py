@@ -397,6 +397,71 @@ def test_parallel_runs_at_most_n_jobs_at_a_time_and_reports_failures(tmp_path, m
     assert most == 2
 
 
+def test_a_group_trains_its_other_seeds_as_soon_as_its_own_search_is_done(tmp_path, monkeypatch):
+    """No core waits for another group's search: TCC+SaL's seeds 1 and 2 start while TCC+TCN's
+    weights are still being tried, and every job runs once."""
+    import functools
+    import subprocess
+    import sys
+
+    experiment = grid.combined(None)
+    metrics = [c.metric for c in experiment.columns]
+    best = {"TCC+SaL": "tcc_sal_w0.5", "TCC+TCN": "tcc_tcn_w0.25"}
+    child = (
+        "import json, os, sys, time; d, result = sys.argv[1], json.loads(sys.argv[2]); "
+        "t = time.time(); time.sleep(float(sys.argv[3])); "
+        "json.dump(result, open(os.path.join(d, 'final_metrics.json'), 'w')); "
+        "open(os.path.join(d, 'span'), 'a').write(f'{t} {time.time()}\\n')"
+    )
+
+    def fake_start(job, threads, reuse):
+        os.makedirs(job.logdir, exist_ok=True)
+        score = 0.9 if job.run in best.values() else 0.5
+        result = {
+            "experiment": job.experiment,
+            "run": job.run,
+            "row": job.row,
+            "seed": job.seed,
+            "step": job.cfg.train.max_iters,
+            "cells": {c.label: score for c in experiment.columns},
+            "metrics": dict.fromkeys(metrics, score),
+            "seconds": 1.0,
+        }
+        seconds = "0.6" if job.run.startswith("tcc_tcn") else "0.2"  # TCN's search ends last
+        log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115
+        cmd = [sys.executable, "-c", child, job.logdir, json.dumps(result), seconds]
+        return subprocess.Popen(cmd, stdout=log), log
+
+    monkeypatch.setattr(runner, "_start", fake_start)
+    monkeypatch.setattr(runner, "prepare", lambda job, reuse=True: None)
+    monkeypatch.setattr(runner, "_run_parallel", functools.partial(runner._run_parallel, poll=0.02))
+    cfg = presets.experiment_config("combined", "micro")
+    results_file = str(tmp_path / "RESULTS.md")
+    _, failures = runner.run_experiment(
+        "combined", cfg, [0, 1, 2], str(tmp_path), ["tcc_*"], parallel=2, results_file=results_file
+    )
+    assert failures == []
+
+    def spans(run, seed):
+        path = os.path.join(runner.run_logdir(str(tmp_path), "combined", run, seed), "span")
+        return [tuple(map(float, line.split())) for line in _read(path).splitlines()]
+
+    ran = {
+        (r.name, s): spans(r.name, s)
+        for r in experiment.runs
+        for s in (0, 1, 2)
+        if os.path.exists(runner.run_logdir(str(tmp_path), "combined", r.name, s))
+    }
+    finals = {(run, s) for run in best.values() for s in (1, 2)}
+    searches = {(r.name, 0) for r in experiment.runs if r.group}
+    assert set(ran) == searches | finals
+    assert all(len(v) == 1 for v in ran.values())  # nothing trained twice
+    tcn_search_end = max(ran[(r, 0)][0][1] for r, _ in searches if r.startswith("tcc_tcn"))
+    sal_finals_start = min(ran[("tcc_sal_w0.5", s)][0][0] for s in (1, 2))
+    assert sal_finals_start < tcn_search_end
+    assert "TCC+SaL (w=0.5)" in _read(results_file)
+
+
 def test_paper_numbers_are_penn_action_for_penn_action_classes_else_pouring():
     cfg = presets.experiment_config("from_scratch", "micro")
     assert grid.from_scratch(cfg).paper["TCC"]["Class. 0.1"] == 86.82
