@@ -175,16 +175,17 @@ the sound taken from `ref.mp4` (also `out/{q}_with_audio.mp4`).
 ![retrieval](docs/gallery/retrieval.png)
 
 **Detect anomalies**: frames {start}-{end} were replaced by static; flagged: {flagged} (an
-embedding of frame t also sees the context frame `data.frame_stride` frames earlier, so a few
-frames after a foreign segment can be flagged too).
+embedding of frame t also sees a context frame earlier in the video, by 0.3 of its length in the
+demo (`data.frame_stride_fraction`), so frames after a foreign segment can be flagged too).
 
 {cmd["anomaly"]}
 
 ![anomaly](docs/gallery/anomaly.png)
 
-**Task progress**: 0 -> 1 along the action from the train videos as references, flat while the
-video is paused (what a backwards video shows, and how well progress follows the action on the val
-videos: [docs/apps.md](docs/apps.md#progress-how-far-along-the-task-a-video-is-a-dense-reward)).
+**Task progress**: 0 -> 1 along the action from the train videos as references; a pause ends in a
+plateau, after a lag while the context frame still moves (why, what a backwards video shows, and
+how well progress follows the action on the val videos:
+[docs/apps.md](docs/apps.md#progress-how-far-along-the-task-a-video-is-a-dense-reward)).
 
 {cmd["progress"]}
 
