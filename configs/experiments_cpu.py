@@ -33,9 +33,12 @@ than the old 800-step preset's hour:
   from_scratch         6 x 3            18                                      ~2.5 h
   loss_ablation        3 x 3             6 (3 evaluated only)                   ~50 min
   combined       3 x 3 + 6 + 2 x 2      10 (9 evaluated only)                   ~1.5 h
-  few_shot             7 x 3             9 (12 evaluated only)                  ~1.3 h
+  few_shot             7 x 3            11 (10 evaluated only)                  ~1.7 h
 
-about 6 hours for all four on 2 cores. An interrupted command continues where it stopped (finished
+(few_shot trains 9 when `combined` kept w = 0.5 for TCC+TCN, whose seeds 1 and 2 it then reuses;
+it measured 1 h 53 min with 11 trained runs, partly beside a CI run.)
+
+about 6.5 hours for all four on 2 cores. An interrupted command continues where it stopped (finished
 runs are skipped, unfinished ones resume from their checkpoint); `--seeds=2` first and `--seeds=3`
 later trains only the third seed the second time. The measured times are under each table in
 RESULTS.md.
