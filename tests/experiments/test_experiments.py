@@ -361,10 +361,21 @@ def test_unknown_names_are_errors_that_list_the_valid_choices():
     ]
 
 
-def test_parallel_runs_at_most_n_jobs_at_a_time_and_reports_failures(tmp_path, monkeypatch):
+def _fake_start(child, args=lambda job: []):
+    """A `runner._start` running Python code `child` with argv [logdir, *args(job)]."""
     import subprocess
     import sys
 
+    def start(job, threads, reuse):
+        os.makedirs(job.logdir, exist_ok=True)
+        log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115
+        cmd = [sys.executable, "-c", child, job.logdir, *args(job)]
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log
+
+    return start
+
+
+def test_parallel_runs_at_most_n_jobs_at_a_time_and_reports_failures(tmp_path, monkeypatch):
     experiment = grid.loss_ablation(None)
     cfg = presets.experiment_config("loss_ablation", "micro")
     jobs = [
@@ -379,13 +390,7 @@ def test_parallel_runs_at_most_n_jobs_at_a_time_and_reports_failures(tmp_path, m
         "open(os.path.join(d, 'span'), 'w').write(f'{t} {time.time()}'); "
         "sys.exit(0 if ok else 3)"
     )
-
-    def fake_start(job, threads, reuse):
-        os.makedirs(job.logdir, exist_ok=True)
-        log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115
-        return subprocess.Popen([sys.executable, "-c", child, job.logdir], stdout=log), log
-
-    monkeypatch.setattr(runner, "_start", fake_start)
+    monkeypatch.setattr(runner, "_start", _fake_start(child))
     failures = runner._run_parallel(jobs, parallel=2, poll=0.02)
     assert sorted(f.split(":")[0] for f in failures) == [
         "loss_ablation/classification/seed0",
@@ -401,8 +406,6 @@ def test_a_group_trains_its_other_seeds_as_soon_as_its_own_search_is_done(tmp_pa
     """No core waits for another group's search: TCC+SaL's seeds 1 and 2 start while TCC+TCN's
     weights are still being tried, and every job runs once."""
     import functools
-    import subprocess
-    import sys
 
     experiment = grid.combined(None)
     metrics = [c.metric for c in experiment.columns]
@@ -414,8 +417,7 @@ def test_a_group_trains_its_other_seeds_as_soon_as_its_own_search_is_done(tmp_pa
         "open(os.path.join(d, 'span'), 'a').write(f'{t} {time.time()}\\n')"
     )
 
-    def fake_start(job, threads, reuse):
-        os.makedirs(job.logdir, exist_ok=True)
+    def args(job):
         score = 0.9 if job.run in best.values() else 0.5
         result = {
             "experiment": job.experiment,
@@ -428,11 +430,9 @@ def test_a_group_trains_its_other_seeds_as_soon_as_its_own_search_is_done(tmp_pa
             "seconds": 1.0,
         }
         seconds = "0.6" if job.run.startswith("tcc_tcn") else "0.2"  # TCN's search ends last
-        log = open(os.path.join(job.logdir, "run.log"), "ab")  # noqa: SIM115
-        cmd = [sys.executable, "-c", child, job.logdir, json.dumps(result), seconds]
-        return subprocess.Popen(cmd, stdout=log), log
+        return [json.dumps(result), seconds]
 
-    monkeypatch.setattr(runner, "_start", fake_start)
+    monkeypatch.setattr(runner, "_start", _fake_start(child, args))
     monkeypatch.setattr(runner, "prepare", lambda job, reuse=True: None)
     monkeypatch.setattr(runner, "_run_parallel", functools.partial(runner._run_parallel, poll=0.02))
     cfg = presets.experiment_config("combined", "micro")
