@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_config
 
-from tcc.experiments import aggregate, grid, presets, runner
+from tcc.experiments import aggregate, execution, grid, presets, runner
 
 # The micro runs test the runner's bookkeeping, not learning: 2 steps of a tiny model can blow up
 # (regression_mse_var on 8-d embeddings), which the divergence guard would rightly stop.
@@ -362,7 +362,7 @@ def test_unknown_names_are_errors_that_list_the_valid_choices():
 
 
 def _fake_start(child, args=lambda job: []):
-    """A `runner._start` running Python code `child` with argv [logdir, *args(job)]."""
+    """An `execution._start` running Python code `child` with argv [logdir, *args(job)]."""
     import subprocess
     import sys
 
@@ -390,8 +390,8 @@ def test_parallel_runs_at_most_n_jobs_at_a_time_and_reports_failures(tmp_path, m
         "open(os.path.join(d, 'span'), 'w').write(f'{t} {time.time()}'); "
         "sys.exit(0 if ok else 3)"
     )
-    monkeypatch.setattr(runner, "_start", _fake_start(child))
-    failures = runner._run_parallel(jobs, parallel=2, poll=0.02)
+    monkeypatch.setattr(execution, "_start", _fake_start(child))
+    failures = execution._run_parallel(jobs, parallel=2, poll=0.02)
     assert sorted(f.split(":")[0] for f in failures) == [
         "loss_ablation/classification/seed0",
         "loss_ablation/classification/seed1",
@@ -432,9 +432,11 @@ def test_a_group_trains_its_other_seeds_as_soon_as_its_own_search_is_done(tmp_pa
         seconds = "0.6" if job.run.startswith("tcc_tcn") else "0.2"  # TCN's search ends last
         return [json.dumps(result), seconds]
 
-    monkeypatch.setattr(runner, "_start", _fake_start(child, args))
-    monkeypatch.setattr(runner, "prepare", lambda job, reuse=True: None)
-    monkeypatch.setattr(runner, "_run_parallel", functools.partial(runner._run_parallel, poll=0.02))
+    monkeypatch.setattr(execution, "_start", _fake_start(child, args))
+    monkeypatch.setattr(execution, "prepare", lambda job, reuse=True: None)
+    monkeypatch.setattr(
+        execution, "_run_parallel", functools.partial(execution._run_parallel, poll=0.02)
+    )
     cfg = presets.experiment_config("combined", "micro")
     results_file = str(tmp_path / "RESULTS.md")
     _, failures = runner.run_experiment(
